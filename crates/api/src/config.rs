@@ -1,0 +1,34 @@
+//! Settings of the HTTP server, built by the server's config loader.
+
+use std::time::Duration;
+
+use http::HeaderValue;
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// The one port (4200 unless `ENCLII_PORT` says otherwise).
+    pub port: u16,
+    /// Browser origins allowed by CORS (`ENCLII_ALLOWED_ORIGINS`).
+    pub allowed_origins: Vec<HeaderValue>,
+    /// Largest request body accepted (`ENCLII_MAX_REQUEST_SIZE_BYTES`).
+    pub body_limit_bytes: usize,
+    /// Longest a request may take before it is answered 503 (`ENCLII_REQUEST_TIMEOUT_SECS`).
+    pub request_timeout: Duration,
+    /// How long shutdown waits for in-flight requests (`ENCLII_SHUTDOWN_TIMEOUT_SECS`).
+    pub shutdown_timeout: Duration,
+    /// Send `Strict-Transport-Security` (on in production, where TLS ends at the tunnel).
+    pub hsts: bool,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            port: 4200,
+            allowed_origins: Vec::new(),
+            body_limit_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            shutdown_timeout: Duration::from_secs(20),
+            hsts: false,
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! The root of the OpenAPI document: info, tags, the bearer scheme and the shared error body.
+
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+
+use crate::Problem;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Switchyard API",
+        description = "Control plane of Enclii, a self-hosted PaaS on K3s. Every non-2xx response \
+                       (except a 503 from `/health`, which keeps its report) is a `Problem`.",
+        license(name = "AGPL-3.0-only"),
+    ),
+    servers((url = "http://localhost:4200", description = "switchyard dev")),
+    tags((name = "health", description = "Probes and metrics")),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth),
+)]
+pub(crate) struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT or enclii_ API token")
+                    .build(),
+            ),
+        );
+    }
+}

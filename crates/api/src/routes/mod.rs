@@ -1,0 +1,26 @@
+//! The route table: every route of the API and its OpenAPI entry.
+
+mod health;
+mod metrics;
+
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{ApiError, ApiState, openapi::ApiDoc};
+
+pub(crate) fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::health_view))
+        .routes(routes!(health::health_live))
+        .routes(routes!(health::health_ready))
+        .routes(routes!(metrics::metrics_view))
+        .fallback(route_not_found)
+}
+
+async fn route_not_found(method: http::Method, uri: http::Uri) -> ApiError {
+    switchyard_domain::Error::not_found(
+        switchyard_domain::ResourceKind::Route,
+        format!("{method} {}", uri.path()),
+    )
+    .into()
+}

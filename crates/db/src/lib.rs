@@ -1,0 +1,10 @@
+//! Postgres access: the connection pool, the embedded migrations and their runner, and (in later
+//! issues) repository functions. Must not depend on axum, redis or kube.
+
+pub mod admin;
+pub mod migrate;
+mod pool;
+
+pub use migrate::{MIGRATOR, MigrateError, MigrateOptions, SchemaReport, SchemaState};
+pub use pool::{DbConfig, PoolStats, connect_lazy, parse_url, ping, pool_stats};
+pub use sqlx::{PgPool, migrate::Migrator, postgres::PgConnection};

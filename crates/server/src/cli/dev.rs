@@ -1,0 +1,113 @@
+//! `switchyard dev`: everything in one process on embedded defaults. Starts a private PostgreSQL
+//! and Redis under the data directory unless URLs are configured, migrates, and serves.
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::{Path, PathBuf},
+};
+
+use anyhow::Context;
+use switchyard_db::{DbConfig, MigrateOptions, admin};
+use switchyard_queue::{Redis, RedisConfig};
+
+use crate::{
+    config::Config,
+    local::{self, Lifetime, LocalPostgres, LocalRedis, PostgresOptions},
+    serve::{ServeDeps, serve_until_signal},
+};
+
+const DATABASE: &str = "switchyard";
+
+/// Runs until Ctrl-C or SIGTERM, then stops the servers it started.
+pub async fn run(mut config: Config, data_dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    let data_dir = std::fs::canonicalize(data_dir)?;
+    let mut postgres = None;
+    if config.database.is_none() {
+        let server = start_postgres(&data_dir).await?;
+        config.database = Some(DbConfig::new(server.url(DATABASE)));
+        postgres = Some(server);
+    }
+    let mut redis = None;
+    if config.redis.is_none() {
+        let server =
+            local::redis::start(data_dir.join("redis"), local::free_port()?, Lifetime::Owned)
+                .await?;
+        config.redis = Some(RedisConfig {
+            url: server.url(),
+            key_prefix: "enclii:".to_owned(),
+        });
+        redis = Some(server);
+    }
+    let result = migrate_and_serve(config, &data_dir, postgres.as_ref(), redis.as_ref()).await;
+    if let Some(server) = redis {
+        server.stop().await;
+    }
+    if let Some(server) = postgres {
+        server.stop().await;
+    }
+    result
+}
+
+async fn start_postgres(data_dir: &Path) -> anyhow::Result<LocalPostgres> {
+    let server = local::postgres::start(&PostgresOptions {
+        dir: data_dir.join("postgres"),
+        port: local::free_port()?,
+        durable: true,
+        lifetime: Lifetime::Owned,
+    })
+    .await?;
+    let mut admin_conn =
+        admin::wait_for(&server.url("postgres"), std::time::Duration::from_secs(10)).await?;
+    if !admin::database_exists(&mut admin_conn, DATABASE).await? {
+        admin::create_database(&mut admin_conn, DATABASE, None).await?;
+    }
+    Ok(server)
+}
+
+async fn migrate_and_serve(
+    config: Config,
+    data_dir: &Path,
+    postgres: Option<&LocalPostgres>,
+    redis: Option<&LocalRedis>,
+) -> anyhow::Result<()> {
+    let db = config.database.as_ref().context("no database configured")?;
+    let options = MigrateOptions {
+        lock_wait: config.migration_lock_wait,
+        ..MigrateOptions::default()
+    };
+    let report = super::migrate::up(&db.url, &switchyard_db::MIGRATOR, &options).await?;
+    tracing::info!("{}", report.trim_end());
+    let pool = switchyard_db::connect_lazy(db)?;
+    let redis_client = config.redis.as_ref().map(Redis::connect_lazy).transpose()?;
+    let addr = SocketAddr::new(
+        config.bind_address.unwrap_or(IpAddr::from([127, 0, 0, 1])),
+        config.http.port,
+    );
+    let postgres_note = postgres.map_or_else(
+        || "external".to_owned(),
+        |p| format!("127.0.0.1:{}", p.port),
+    );
+    let redis_note = redis.map_or_else(
+        || "external".to_owned(),
+        |r| format!("127.0.0.1:{}", r.port),
+    );
+    println!(
+        "switchyard dev: http://{addr} (postgres {postgres_note}, redis {redis_note}, data in {}); Ctrl-C stops",
+        data_dir.display()
+    );
+    let deps = ServeDeps {
+        http: config.http,
+        pool,
+        redis: redis_client,
+        migrator: &switchyard_db::MIGRATOR,
+        health_interval: config.health_interval,
+    };
+    serve_until_signal(addr, deps).await
+}
+
+/// `.switchyard/dev` under the current directory.
+pub fn default_data_dir() -> PathBuf {
+    PathBuf::from(".switchyard/dev")
+}

@@ -1,0 +1,148 @@
+//! `switchyard serve`: wires the pool, Redis, the health monitor and the router, checks the
+//! schema (never migrates), serves until a signal, then drains in-flight requests.
+
+use std::{net::SocketAddr, time::Duration};
+
+use anyhow::Context;
+use switchyard_api::{ApiState, HealthMonitor, HealthProbes, HttpConfig};
+use switchyard_db::{MigrateError, Migrator, PgPool, migrate};
+use switchyard_queue::Redis;
+use tokio::{net::TcpListener, task::JoinHandle};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+
+/// Everything a running API needs, already connected.
+pub struct ServeDeps {
+    pub http: HttpConfig,
+    pub pool: PgPool,
+    pub redis: Option<Redis>,
+    pub migrator: &'static Migrator,
+    pub health_interval: Duration,
+}
+
+/// A server started by [`spawn`].
+pub struct Running {
+    pub addr: SocketAddr,
+    pub task: JoinHandle<std::io::Result<()>>,
+}
+
+/// Starts the health monitor and serves the API on `listener` until `shutdown` is cancelled;
+/// in-flight requests then finish (the caller bounds how long it waits).
+pub async fn spawn(
+    listener: TcpListener,
+    deps: ServeDeps,
+    shutdown: CancellationToken,
+) -> std::io::Result<Running> {
+    let addr = listener.local_addr()?;
+    let probes = HealthProbes {
+        pool: Some(deps.pool.clone()),
+        redis: deps.redis,
+        migrator: deps.migrator,
+        interval: deps.health_interval,
+        timeout: Duration::from_secs(2),
+    };
+    let health = HealthMonitor::start(probes, shutdown.child_token()).await;
+    let state = ApiState::new(deps.http, health, Some(deps.pool));
+    let task = tokio::spawn(switchyard_api::serve(
+        listener,
+        state,
+        shutdown.cancelled_owned(),
+    ));
+    Ok(Running { addr, task })
+}
+
+/// Serve-time schema check: refuses (naming the file) when an applied migration was edited;
+/// serves when the database is ahead; serves unready when migrations are pending or the database
+/// does not answer yet, so a late migration job or a slow database never causes a crash loop.
+pub async fn check_schema(pool: &PgPool, migrator: &Migrator) -> anyhow::Result<()> {
+    let conn = tokio::time::timeout(Duration::from_secs(10), pool.acquire()).await;
+    let Ok(Ok(mut conn)) = conn else {
+        tracing::warn!("database unreachable at start; /health/ready answers 503 until it is");
+        return Ok(());
+    };
+    match migrate::verify(&mut conn, migrator).await {
+        Ok(report) => {
+            if let switchyard_db::SchemaState::Ahead { unknown } = report.state() {
+                tracing::warn!(
+                    ?unknown,
+                    "database schema is ahead of this binary; serving (expand/contract)"
+                );
+            }
+            Ok(())
+        }
+        Err(e @ MigrateError::Pending { .. }) => {
+            tracing::warn!("{e}; /health/ready answers 503 until then");
+            Ok(())
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("refusing to serve")),
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let terminate = async {
+        match term.as_mut() {
+            Some(term) => {
+                term.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// Serves `deps` on `addr` until a signal, then drains for at most `http.shutdown_timeout`.
+pub async fn serve_until_signal(addr: SocketAddr, deps: ServeDeps) -> anyhow::Result<()> {
+    let drain = deps.http.shutdown_timeout;
+    let listener = TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} (set ENCLII_PORT or ENCLII_BIND_ADDRESS)")
+    })?;
+    let shutdown = CancellationToken::new();
+    let running = spawn(listener, deps, shutdown.clone()).await?;
+    tracing::info!(http.addr = %running.addr, "switchyard API listening on http://{}", running.addr);
+    shutdown_signal().await;
+    tracing::info!(
+        "shutting down: draining in-flight requests for up to {} s",
+        drain.as_secs()
+    );
+    shutdown.cancel();
+    match tokio::time::timeout(drain, running.task).await {
+        Ok(joined) => joined.context("server task")?.context("serving")?,
+        Err(_) => tracing::warn!("drain timeout passed with requests still running"),
+    }
+    Ok(())
+}
+
+/// `switchyard serve`.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let db = config
+        .database
+        .as_ref()
+        .context("ENCLII_DATABASE_URL (or ENCLII_DB_URL) is not set; `serve` needs PostgreSQL")?;
+    let pool = switchyard_db::connect_lazy(db)?;
+    let redis = config.redis.as_ref().map(Redis::connect_lazy).transpose()?;
+    if redis.is_none() {
+        tracing::warn!("ENCLII_REDIS_URL is not set: cache disabled");
+    }
+    check_schema(&pool, &switchyard_db::MIGRATOR).await?;
+    let addr = SocketAddr::new(
+        config
+            .bind_address
+            .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0])),
+        config.http.port,
+    );
+    let deps = ServeDeps {
+        http: config.http,
+        pool,
+        redis,
+        migrator: &switchyard_db::MIGRATOR,
+        health_interval: config.health_interval,
+    };
+    serve_until_signal(addr, deps).await
+}
