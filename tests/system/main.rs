@@ -1,1 +1,8 @@
-//! placeholder
+//! System tests: the real API over a real socket against real PostgreSQL and Redis (started by
+//! `switchyard-testkit`), the migration outage scenarios, and the OpenAPI drift check.
+
+mod checksums;
+mod health;
+mod http;
+mod migrations;
+mod openapi;

@@ -82,3 +82,20 @@ pub async fn drop_database(conn: &mut PgConnection, name: &str) -> Result<(), sq
         .await
         .map(drop)
 }
+
+/// `ALTER DATABASE from RENAME TO to`.
+pub async fn rename_database(
+    conn: &mut PgConnection,
+    from: &str,
+    to: &str,
+) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "alter database \"{}\" rename to \"{}\"",
+        checked_name(from)?,
+        checked_name(to)?
+    );
+    sqlx::raw_sql(AssertSqlSafe(sql))
+        .execute(conn)
+        .await
+        .map(drop)
+}

@@ -7,4 +7,4 @@ mod pool;
 
 pub use migrate::{MIGRATOR, MigrateError, MigrateOptions, SchemaReport, SchemaState};
 pub use pool::{DbConfig, PoolStats, connect_lazy, parse_url, ping, pool_stats};
-pub use sqlx::{PgPool, migrate::Migrator, postgres::PgConnection};
+pub use sqlx::{Connection, PgPool, migrate::Migrator, postgres::PgConnection};

@@ -8,7 +8,7 @@ use switchyard_api::{ApiState, HealthMonitor, HealthProbes, HttpConfig};
 use switchyard_db::{MigrateError, Migrator, PgPool, migrate};
 use switchyard_queue::Redis;
 use tokio::{net::TcpListener, task::JoinHandle};
-use tokio_util::sync::CancellationToken;
+pub use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 
