@@ -1,6 +1,8 @@
 //! System tests: the real API over a real socket against real PostgreSQL and Redis (started by
 //! `switchyard-testkit`), the migration outage scenarios, and the OpenAPI drift check.
 
+#![expect(clippy::unwrap_used, reason = "test helpers fail the test loudly")]
+
 mod checksums;
 mod health;
 mod http;

@@ -30,8 +30,12 @@ impl DbConfig {
 /// Checks that `url` is a usable PostgreSQL URL without connecting. The error never repeats the
 /// URL, which may hold a password.
 pub fn parse_url(url: &SecretString) -> Result<PgConnectOptions, String> {
-    PgConnectOptions::from_str(url.expose_secret())
-        .map_err(|_| "not a valid postgres:// URL".to_owned())
+    let url = url.expose_secret();
+    let invalid = || "not a valid postgres:// URL".to_owned();
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(invalid());
+    }
+    PgConnectOptions::from_str(url).map_err(|_| invalid())
 }
 
 /// Opens a pool that connects on first use, so a process can start (and report itself unready)

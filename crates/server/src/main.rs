@@ -108,7 +108,6 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e:#}");
             eprintln!("switchyard: {e:#}");
             ExitCode::FAILURE
         }

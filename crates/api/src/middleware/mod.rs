@@ -86,3 +86,6 @@ fn cors(origins: &[HeaderValue]) -> CorsLayer {
         .allow_credentials(true)
         .max_age(Duration::from_secs(86_400))
 }
+
+#[cfg(test)]
+mod tests;
