@@ -2,7 +2,10 @@
 //! nothing behind and succeeds once fixed, (b) a database ahead of the binary still serves,
 //! (c) an edited applied migration is refused, (d) concurrent runners apply each migration once.
 
-#![expect(clippy::disallowed_methods, reason = "tests inspect and tamper with the database directly")]
+#![expect(
+    clippy::disallowed_methods,
+    reason = "tests inspect and tamper with the database directly"
+)]
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,10 @@
 //! The `switchyard` binary itself: `serve`, `migrate`, `config check` and `dev`, run as
 //! processes against the harness's PostgreSQL and Redis.
 
-#![expect(clippy::disallowed_methods, reason = "tests inspect and tamper with the database directly")]
+#![expect(
+    clippy::disallowed_methods,
+    reason = "tests inspect and tamper with the database directly"
+)]
 #![expect(clippy::unwrap_used, reason = "test helpers fail the test loudly")]
 
 use std::{
