@@ -33,6 +33,8 @@ enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Exit 0 when the API on ENCLII_PORT answers /health/live (for container health checks).
+    Healthcheck,
     /// Everything in one process: private PostgreSQL and Redis, migrations, the API.
     Dev {
         /// Where the private servers keep their data between runs.
@@ -90,6 +92,15 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         };
     }
+    if let Command::Healthcheck = cli.command {
+        return match cli::healthcheck::check(config.http.port) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("switchyard: unhealthy: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -142,7 +153,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             print!("{out}");
             Ok(())
         }
-        Command::Openapi | Command::Config { .. } => Ok(()),
+        Command::Openapi | Command::Config { .. } | Command::Healthcheck => Ok(()),
     }
 }
 

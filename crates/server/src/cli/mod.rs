@@ -1,5 +1,6 @@
-//! The subcommands other than `serve`: `migrate`, `config check`, `openapi` and `dev`.
+//! The subcommands other than `serve`: `migrate`, `config check`, `dev` and `healthcheck`.
 
 pub mod config_check;
 pub mod dev;
+pub mod healthcheck;
 pub mod migrate;
