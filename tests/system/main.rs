@@ -3,6 +3,7 @@
 
 #![expect(clippy::unwrap_used, reason = "test helpers fail the test loudly")]
 
+mod architecture;
 mod checksums;
 mod health;
 mod http;

@@ -12,7 +12,7 @@ pub struct HttpConfig {
     pub allowed_origins: Vec<HeaderValue>,
     /// Largest request body accepted (`ENCLII_MAX_REQUEST_SIZE_BYTES`).
     pub body_limit_bytes: usize,
-    /// Longest a request may take before it is answered 503 (`ENCLII_REQUEST_TIMEOUT_SECS`).
+    /// Longest a request may take before it is answered 504 (`ENCLII_REQUEST_TIMEOUT_SECS`).
     pub request_timeout: Duration,
     /// How long shutdown waits for in-flight requests (`ENCLII_SHUTDOWN_TIMEOUT_SECS`).
     pub shutdown_timeout: Duration,

@@ -69,7 +69,9 @@ impl Problem {
                 ("method_not_allowed", "method not allowed for this route")
             }
             StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "request body is too large"),
-            StatusCode::REQUEST_TIMEOUT => ("timeout", "request timed out"),
+            StatusCode::GATEWAY_TIMEOUT => {
+                ("timeout", "the request took too long and was abandoned")
+            }
             StatusCode::UNSUPPORTED_MEDIA_TYPE => {
                 ("unsupported_media_type", "unsupported content type")
             }

@@ -115,7 +115,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(run(cli.command, config));
+    let result = runtime.block_on(async {
+        let mut signals = serve::Signals::install()?;
+        run(cli.command, config, &mut signals).await
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -125,7 +128,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+async fn run(command: Command, config: Config, signals: &mut serve::Signals) -> anyhow::Result<()> {
     let database_url = || {
         config
             .database
@@ -134,8 +137,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("ENCLII_DATABASE_URL (or ENCLII_DB_URL) is not set"))
     };
     match command {
-        Command::Serve => serve::run(config).await,
-        Command::Dev { data_dir } => cli::dev::run(config, &data_dir).await,
+        Command::Serve => serve::run(config, signals).await,
+        Command::Dev { data_dir } => cli::dev::run(config, &data_dir, signals).await,
         Command::Migrate { action } => {
             let url = database_url()?;
             let migrator = &switchyard_db::MIGRATOR;

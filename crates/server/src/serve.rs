@@ -79,26 +79,37 @@ pub async fn check_schema(pool: &PgPool, migrator: &Migrator) -> anyhow::Result<
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let terminate = async {
-        match term.as_mut() {
-            Some(term) => {
-                term.recv().await;
-            }
-            None => std::future::pending::<()>().await,
+/// SIGINT and SIGTERM handlers, installed once at start, so a signal that arrives while the
+/// process is still starting is caught instead of killing it (and orphaning `dev`'s servers).
+pub struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    pub fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// Resolves on the next Ctrl-C or SIGTERM.
+    pub async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {},
+            _ = self.terminate.recv() => {},
         }
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        () = terminate => {},
     }
 }
 
 /// Serves `deps` on `addr` until a signal, then drains for at most `http.shutdown_timeout`.
-pub async fn serve_until_signal(addr: SocketAddr, deps: ServeDeps) -> anyhow::Result<()> {
+pub async fn serve_until_signal(
+    addr: SocketAddr,
+    deps: ServeDeps,
+    signals: &mut Signals,
+) -> anyhow::Result<()> {
     let drain = deps.http.shutdown_timeout;
     let listener = TcpListener::bind(addr).await.with_context(|| {
         format!("cannot listen on {addr} (set ENCLII_PORT or ENCLII_BIND_ADDRESS)")
@@ -106,7 +117,7 @@ pub async fn serve_until_signal(addr: SocketAddr, deps: ServeDeps) -> anyhow::Re
     let shutdown = CancellationToken::new();
     let running = spawn(listener, deps, shutdown.clone()).await?;
     tracing::info!(http.addr = %running.addr, "switchyard API listening on http://{}", running.addr);
-    shutdown_signal().await;
+    signals.recv().await;
     tracing::info!(
         "shutting down: draining in-flight requests for up to {} s",
         drain.as_secs()
@@ -120,7 +131,7 @@ pub async fn serve_until_signal(addr: SocketAddr, deps: ServeDeps) -> anyhow::Re
 }
 
 /// `switchyard serve`.
-pub async fn run(config: Config) -> anyhow::Result<()> {
+pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
     let db = config
         .database
         .as_ref()
@@ -144,5 +155,5 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         migrator: &switchyard_db::MIGRATOR,
         health_interval: config.health_interval,
     };
-    serve_until_signal(addr, deps).await
+    serve_until_signal(addr, deps, signals).await
 }

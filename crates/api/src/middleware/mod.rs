@@ -27,7 +27,7 @@ pub(crate) fn stack(router: Router, state: &ApiState) -> Router {
         .layer(CatchPanicLayer::custom(problem::panic_response))
         .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
+            StatusCode::GATEWAY_TIMEOUT,
             config.request_timeout,
         ))
         .layer(SetResponseHeaderLayer::if_not_present(

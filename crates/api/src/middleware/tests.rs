@@ -18,7 +18,7 @@ use crate::{
     health::{ComponentHealth, Components, HealthSnapshot, SchemaHealth},
 };
 
-fn state() -> ApiState {
+fn state(http: HttpConfig) -> ApiState {
     let component = ComponentHealth {
         status: "healthy",
         latency_ms: None,
@@ -39,14 +39,7 @@ fn state() -> ApiState {
         checked_at: OffsetDateTime::UNIX_EPOCH,
     };
     let (_tx, rx) = tokio::sync::watch::channel(Arc::new(snapshot));
-    ApiState::new(
-        HttpConfig {
-            body_limit_bytes: 64,
-            ..HttpConfig::default()
-        },
-        rx,
-        None,
-    )
+    ApiState::new(http, rx, None)
 }
 
 #[derive(serde::Deserialize)]
@@ -66,12 +59,25 @@ async fn number(Path(n): Path<u32>) -> String {
     n.to_string()
 }
 
+async fn slow() -> &'static str {
+    tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    "done"
+}
+
 fn app() -> Router {
     let routes = Router::new()
         .route("/panic", get(panics))
         .route("/json", post(echo_name))
-        .route("/n/{n}", get(number));
-    super::stack(routes, &state())
+        .route("/n/{n}", get(number))
+        .route("/slow", get(slow));
+    super::stack(
+        routes,
+        &state(HttpConfig {
+            body_limit_bytes: 64,
+            request_timeout: std::time::Duration::from_millis(50),
+            ..HttpConfig::default()
+        }),
+    )
 }
 
 async fn send(request: Request<Body>) -> (StatusCode, Value) {
@@ -151,6 +157,13 @@ async fn a_bad_path_parameter_is_a_400_problem() {
     let (status, body) = send(Request::get("/n/abc").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["error"].as_str().unwrap().contains("parse"), "{body}");
+}
+
+#[tokio::test]
+async fn a_request_over_the_timeout_is_a_504_problem() {
+    let (status, body) = send(Request::get("/slow").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!(body["code"], "timeout");
 }
 
 #[tokio::test]

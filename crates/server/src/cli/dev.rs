@@ -13,34 +13,54 @@ use switchyard_queue::{Redis, RedisConfig};
 use crate::{
     config::Config,
     local::{self, Lifetime, LocalPostgres, LocalRedis, PostgresOptions},
-    serve::{ServeDeps, serve_until_signal},
+    serve::{ServeDeps, Signals, serve_until_signal},
 };
 
 const DATABASE: &str = "switchyard";
 
-/// Runs until Ctrl-C or SIGTERM, then stops the servers it started.
-pub async fn run(mut config: Config, data_dir: &Path) -> anyhow::Result<()> {
+/// Runs until Ctrl-C or SIGTERM (also during start-up), then stops the servers it started,
+/// whether serving ended normally or start-up failed halfway.
+pub async fn run(mut config: Config, data_dir: &Path, signals: &mut Signals) -> anyhow::Result<()> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
     let data_dir = std::fs::canonicalize(data_dir)?;
     let mut postgres = None;
-    if config.database.is_none() {
-        let server = start_postgres(&data_dir).await?;
-        config.database = Some(DbConfig::new(server.url(DATABASE)));
-        postgres = Some(server);
-    }
     let mut redis = None;
-    if config.redis.is_none() {
-        let server =
-            local::redis::start(data_dir.join("redis"), local::free_port()?, Lifetime::Owned)
-                .await?;
-        config.redis = Some(RedisConfig {
-            url: server.url(),
-            key_prefix: "enclii:".to_owned(),
-        });
-        redis = Some(server);
-    }
-    let result = migrate_and_serve(config, &data_dir, postgres.as_ref(), redis.as_ref()).await;
+    let started = async {
+        if config.database.is_none() {
+            let server = start_postgres(&data_dir).await?;
+            config.database = Some(DbConfig::new(server.url(DATABASE)));
+            postgres = Some(server);
+        }
+        if config.redis.is_none() {
+            let port = local::free_port()?;
+            let server = local::redis::start(data_dir.join("redis"), port, Lifetime::Owned).await?;
+            config.redis = Some(RedisConfig {
+                url: server.url(),
+                key_prefix: "enclii:".to_owned(),
+            });
+            redis = Some(server);
+        }
+        anyhow::Ok(())
+    };
+    let started = tokio::select! {
+        started = started => Some(started),
+        () = signals.recv() => None,
+    };
+    let result = match started {
+        Some(Ok(())) => {
+            migrate_and_serve(
+                config,
+                &data_dir,
+                postgres.as_ref(),
+                redis.as_ref(),
+                signals,
+            )
+            .await
+        }
+        Some(Err(e)) => Err(e),
+        None => Ok(()),
+    };
     if let Some(server) = redis {
         server.stop().await;
     }
@@ -71,6 +91,7 @@ async fn migrate_and_serve(
     data_dir: &Path,
     postgres: Option<&LocalPostgres>,
     redis: Option<&LocalRedis>,
+    signals: &mut Signals,
 ) -> anyhow::Result<()> {
     let db = config.database.as_ref().context("no database configured")?;
     let options = MigrateOptions {
@@ -104,7 +125,7 @@ async fn migrate_and_serve(
         migrator: &switchyard_db::MIGRATOR,
         health_interval: config.health_interval,
     };
-    serve_until_signal(addr, deps).await
+    serve_until_signal(addr, deps, signals).await
 }
 
 /// `.switchyard/dev` under the current directory.

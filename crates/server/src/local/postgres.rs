@@ -183,6 +183,8 @@ pub async fn start(options: &PostgresOptions) -> Result<LocalPostgres, LocalErro
             "full_page_writes=off",
         ]);
     }
+    // Last resort if this process unwinds without calling `stop()`.
+    cmd.kill_on_drop(options.lifetime == Lifetime::Owned);
     if options.lifetime == Lifetime::Detached {
         // Its own process group, so a Ctrl-C aimed at a test run does not stop the shared server.
         cmd.process_group(0);

@@ -58,6 +58,8 @@ pub async fn start(dir: PathBuf, port: u16, lifetime: Lifetime) -> Result<LocalR
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    // Last resort if this process unwinds without calling `stop()`.
+    cmd.kill_on_drop(lifetime == Lifetime::Owned);
     if lifetime == Lifetime::Detached {
         cmd.process_group(0);
     }

@@ -281,3 +281,104 @@ async fn openapi_prints_the_document() {
         text(&out.stdout)
     );
 }
+
+/// A minimal OTLP/HTTP collector on a real socket: records the path of every POST and answers 200.
+async fn fake_collector() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 8192];
+                loop {
+                    let Ok(n) = socket.read(&mut chunk).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).into_owned();
+                    let Some(head_end) = text.find("\r\n\r\n") else {
+                        continue;
+                    };
+                    let length: usize = text[..head_end]
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse().ok())?
+                        })
+                        .unwrap_or(0);
+                    if buf.len() < head_end + 4 + length {
+                        continue;
+                    }
+                    let path = text
+                        .split_whitespace()
+                        .nth(1)
+                        .unwrap_or_default()
+                        .to_owned();
+                    let _ = tx.send(path);
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                        .await;
+                    buf.clear();
+                }
+            });
+        }
+    });
+    (endpoint, rx)
+}
+
+#[tokio::test]
+async fn json_logs_carry_the_request_id_and_spans_reach_the_otlp_collector() {
+    let (endpoint, mut exported) = fake_collector().await;
+    let db = TestDb::migrated().await;
+    let url = db.url.expose_secret().to_owned();
+    let port = switchyard::local::free_port().unwrap().to_string();
+    let mut child = switchyard(
+        &["serve"],
+        &[
+            ("ENCLII_DATABASE_URL", url.as_str()),
+            ("ENCLII_PORT", port.as_str()),
+            ("ENCLII_LOG_FORMAT", "json"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ],
+    )
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut out).unwrap();
+        out
+    });
+    wait_for_health(&port).await;
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let response = client
+        .get(format!("http://127.0.0.1:{port}/nope"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert!(terminate(child).await.success());
+    let logs = reader.join().unwrap();
+    let line = logs
+        .lines()
+        .find(|l| l.contains("trace-me-42"))
+        .unwrap_or_else(|| panic!("no log line carries the request id:\n{logs}"));
+    let event: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(event["span"]["request_id"], "trace-me-42", "{event}");
+    assert_eq!(event["span"]["http.route"], "unmatched", "{event}");
+    let path = tokio::time::timeout(Duration::from_secs(30), exported.recv())
+        .await
+        .expect("no span was exported")
+        .unwrap();
+    assert_eq!(path, "/v1/traces");
+}

@@ -1,0 +1,110 @@
+//! The dependency rules of DESIGN.md §3, checked against `cargo metadata`: heavy dependencies stay
+//! in the crate that owns them, and internal crates only point down the layer graph.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+/// External crates that only their owner may use (normal dependencies).
+const OWNERS: &[(&str, &[&str])] = &[
+    ("axum", &["switchyard-api"]),
+    ("sqlx", &["switchyard-db"]),
+    ("redis", &["switchyard-queue"]),
+    ("kube", &["switchyard-k8s", "switchyard-worker"]),
+];
+
+/// Internal crates each crate may depend on (normal dependencies).
+const LAYERS: &[(&str, &[&str])] = &[
+    ("switchyard-domain", &[]),
+    ("switchyard-db", &["switchyard-domain"]),
+    ("switchyard-queue", &["switchyard-domain"]),
+    (
+        "switchyard-api",
+        &["switchyard-domain", "switchyard-db", "switchyard-queue"],
+    ),
+    (
+        "switchyard",
+        &[
+            "switchyard-domain",
+            "switchyard-db",
+            "switchyard-queue",
+            "switchyard-api",
+        ],
+    ),
+    (
+        "switchyard-testkit",
+        &[
+            "switchyard",
+            "switchyard-db",
+            "switchyard-queue",
+            "switchyard-api",
+        ],
+    ),
+    ("switchyard-tests", &[]),
+];
+
+fn normal_dependencies() -> Vec<(String, Vec<String>)> {
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: Value = serde_json::from_slice(&output.stdout).unwrap();
+    metadata["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|package| {
+            let deps = package["dependencies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["kind"].is_null())
+                .map(|d| d["name"].as_str().unwrap().to_owned())
+                .collect();
+            (package["name"].as_str().unwrap().to_owned(), deps)
+        })
+        .collect()
+}
+
+#[test]
+fn heavy_dependencies_stay_with_their_owner() {
+    for (package, deps) in normal_dependencies() {
+        for (external, owners) in OWNERS {
+            if deps.iter().any(|d| d == external) {
+                assert!(
+                    owners.contains(&package.as_str()),
+                    "{package} must not depend on {external}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn internal_crates_only_depend_down_the_layers() {
+    for (package, deps) in normal_dependencies() {
+        let allowed = LAYERS
+            .iter()
+            .find(|(name, _)| *name == package)
+            .unwrap_or_else(|| panic!("{package} is not in the layer table of architecture.rs"))
+            .1;
+        for dep in deps.iter().filter(|d| d.starts_with("switchyard")) {
+            assert!(
+                allowed.contains(&dep.as_str()),
+                "{package} must not depend on {dep}"
+            );
+        }
+    }
+}
