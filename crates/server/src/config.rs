@@ -209,7 +209,7 @@ impl Config {
             ));
         }
         let health_interval =
-            Duration::from_millis(r.parse("ENCLII_HEALTH_INTERVAL_MS", 2000u64, "milliseconds"));
+            Duration::from_millis(r.parse("ENCLII_HEALTH_INTERVAL_MS", 1000u64, "milliseconds"));
         if health_interval.is_zero() {
             r.errors
                 .push("ENCLII_HEALTH_INTERVAL_MS: must be more than 0".into());

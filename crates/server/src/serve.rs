@@ -12,6 +12,10 @@ pub use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 
+/// How long one health probe (DB ping, schema read, Redis ping) may take. A healthy ping takes
+/// about a millisecond; while PostgreSQL is down the pool retries connecting until this passes.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(1500);
+
 /// Everything a running API needs, already connected.
 pub struct ServeDeps {
     pub http: HttpConfig,
@@ -40,7 +44,7 @@ pub async fn spawn(
         redis: deps.redis,
         migrator: deps.migrator,
         interval: deps.health_interval,
-        timeout: Duration::from_secs(2),
+        timeout: PROBE_TIMEOUT,
     };
     let health = HealthMonitor::start(probes, shutdown.child_token()).await;
     let state = ApiState::new(deps.http, health, Some(deps.pool));

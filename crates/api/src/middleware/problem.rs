@@ -26,17 +26,7 @@ pub(crate) async fn finish(request: Request, next: Next) -> Response {
         return response;
     }
     if let Some(LoggedError(error)) = response.extensions().get::<LoggedError>() {
-        let error: &(dyn std::error::Error + 'static) = error.as_ref();
-        if status.is_server_error() {
-            tracing::error!(
-                error,
-                http.status = status.as_u16(),
-                "request failed: {}",
-                chain(error)
-            );
-        } else {
-            tracing::info!(http.status = status.as_u16(), "request refused: {error}");
-        }
+        log(error, status);
     }
     let already_shaped = response
         .headers()
@@ -56,6 +46,24 @@ pub(crate) async fn finish(request: Request, next: Next) -> Response {
         shaped_parts.headers[header::CONTENT_TYPE].clone(),
     );
     Response::from_parts(parts, body)
+}
+
+/// Once per failed request, inside its span: a 500 is an error with its cause chain, a 503 (a
+/// dependency is down; the health monitor reports the transition too) a warning, a refusal info.
+fn log(error: &switchyard_domain::Error, status: StatusCode) {
+    let code = status.as_u16();
+    if matches!(error, switchyard_domain::Error::Unavailable { .. }) {
+        tracing::warn!(http.status = code, "request failed: {}", chain(error));
+    } else if status.is_server_error() {
+        tracing::error!(
+            error = error as &dyn std::error::Error,
+            http.status = code,
+            "request failed: {}",
+            chain(error)
+        );
+    } else {
+        tracing::info!(http.status = code, "request refused: {error}");
+    }
 }
 
 fn chain(error: &(dyn std::error::Error + 'static)) -> String {
