@@ -206,8 +206,14 @@ async fn dev_runs_private_postgres_and_redis_and_stops_them() {
     );
     assert_eq!(health["schema"]["status"], "up_to_date", "{health}");
     let children = processes_using(&data_dir);
-    assert!(children.iter().any(|p| p.contains("postgres")), "{children:?}");
-    assert!(children.iter().any(|p| p.contains("redis-server")), "{children:?}");
+    assert!(
+        children.iter().any(|p| p.contains("postgres")),
+        "{children:?}"
+    );
+    assert!(
+        children.iter().any(|p| p.contains("redis-server")),
+        "{children:?}"
+    );
     assert!(terminate(child).await.success());
     // Both servers are gone: their pid files were removed by a clean shutdown.
     assert!(!data_dir.join("postgres/pgdata/postmaster.pid").exists());
