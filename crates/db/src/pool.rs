@@ -58,10 +58,7 @@ pub async fn ping(pool: &PgPool, timeout: Duration) -> Result<Duration, Error> {
     match tokio::time::timeout(timeout, probe).await {
         Ok(Ok(_)) => Ok(started.elapsed()),
         Ok(Err(e)) => Err(Error::unavailable("database unreachable", e)),
-        Err(_) => Err(Error::Unavailable {
-            message: format!("database did not answer within {} ms", timeout.as_millis()),
-            source: None,
-        }),
+        Err(_) => Err(Error::no_answer("database", timeout)),
     }
 }
 

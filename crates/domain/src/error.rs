@@ -89,6 +89,14 @@ impl Error {
         }
     }
 
+    /// `what` did not answer within `timeout` (a probe or call that was abandoned).
+    pub fn no_answer(what: &str, timeout: std::time::Duration) -> Self {
+        Self::Unavailable {
+            message: format!("{what} did not answer within {} ms", timeout.as_millis()),
+            source: None,
+        }
+    }
+
     pub fn internal(
         context: impl Into<String>,
         source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,

@@ -71,10 +71,7 @@ impl Redis {
         match tokio::time::timeout(timeout, probe).await {
             Ok(Ok(_)) => Ok(started.elapsed()),
             Ok(Err(e)) => Err(Error::unavailable("redis unreachable", e)),
-            Err(_) => Err(Error::Unavailable {
-                message: format!("redis did not answer within {} ms", timeout.as_millis()),
-                source: None,
-            }),
+            Err(_) => Err(Error::no_answer("redis", timeout)),
         }
     }
 }
