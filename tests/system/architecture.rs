@@ -18,6 +18,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("switchyard-domain", &[]),
     ("switchyard-db", &["switchyard-domain"]),
     ("switchyard-queue", &["switchyard-domain"]),
+    ("switchyard-auth", &["switchyard-domain"]),
     (
         "switchyard-api",
         &["switchyard-domain", "switchyard-db", "switchyard-queue"],

@@ -1,0 +1,13 @@
+//! Identity primitives: the RS256 signing keys and their JWKS, session JWTs (issue and verify),
+//! API tokens (`enclii_…`), password hashes. Pure and synchronous: storage (users, tokens) lives
+//! in `switchyard-db`, revocation in Redis, the flows in `switchyard-core`.
+
+pub mod api_token;
+mod error;
+pub mod keys;
+pub mod password;
+pub mod session;
+
+pub use error::AuthError;
+pub use keys::{Jwk, Jwks, KeySet};
+pub use session::{SessionClaims, SessionIssuer, SessionTokens, TokenType};
