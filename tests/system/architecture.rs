@@ -19,30 +19,22 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("switchyard-db", &["switchyard-domain"]),
     ("switchyard-queue", &["switchyard-domain"]),
     ("switchyard-auth", &["switchyard-domain"]),
-    (
-        "switchyard-api",
-        &["switchyard-domain", "switchyard-db", "switchyard-queue"],
-    ),
-    (
-        "switchyard",
-        &[
-            "switchyard-domain",
-            "switchyard-db",
-            "switchyard-queue",
-            "switchyard-api",
-        ],
-    ),
+    ("switchyard-core", &[DOMAIN, DB, QUEUE, AUTH]),
+    ("switchyard-api", &[DOMAIN, DB, QUEUE, AUTH, CORE]),
+    ("switchyard", &[DOMAIN, DB, QUEUE, AUTH, CORE, API]),
     (
         "switchyard-testkit",
-        &[
-            "switchyard",
-            "switchyard-db",
-            "switchyard-queue",
-            "switchyard-api",
-        ],
+        &[DOMAIN, DB, QUEUE, CORE, API, "switchyard"],
     ),
     ("switchyard-tests", &[]),
 ];
+
+const DOMAIN: &str = "switchyard-domain";
+const DB: &str = "switchyard-db";
+const QUEUE: &str = "switchyard-queue";
+const AUTH: &str = "switchyard-auth";
+const CORE: &str = "switchyard-core";
+const API: &str = "switchyard-api";
 
 fn normal_dependencies() -> Vec<(String, Vec<String>)> {
     let output = Command::new(env!("CARGO"))

@@ -4,8 +4,10 @@
 #![expect(clippy::unwrap_used, reason = "test helpers fail the test loudly")]
 
 mod architecture;
+mod auth;
 mod checksums;
 mod health;
 mod http;
 mod migrations;
 mod openapi;
+mod tokens;

@@ -118,7 +118,7 @@ pub(crate) struct LoggedError(pub(crate) Arc<Error>);
 pub(crate) fn status_of(e: &Error) -> StatusCode {
     match e {
         Error::InvalidInput { .. } => StatusCode::BAD_REQUEST,
-        Error::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Error::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
         Error::Forbidden => StatusCode::FORBIDDEN,
         Error::NotFound { .. } => StatusCode::NOT_FOUND,
         Error::AlreadyExists { .. } | Error::Conflict { .. } => StatusCode::CONFLICT,
@@ -155,7 +155,7 @@ impl IntoResponse for ApiError {
                 let mut response = problem.clone().into_response_with(status);
                 let headers = response.headers_mut();
                 match &e {
-                    Error::Unauthenticated => {
+                    Error::Unauthenticated { .. } => {
                         headers
                             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                     }
@@ -181,7 +181,7 @@ mod tests {
     fn every_domain_error_has_its_status() {
         let cases = [
             (Error::invalid("name", "too long"), 400),
-            (Error::Unauthenticated, 401),
+            (Error::unauthenticated("no token"), 401),
             (Error::Forbidden, 403),
             (Error::not_found(ResourceKind::User, "x"), 404),
             (
@@ -237,7 +237,7 @@ mod tests {
         })
         .into_response();
         assert_eq!(response.headers()[header::RETRY_AFTER], "7");
-        let response = ApiError::from(Error::Unauthenticated).into_response();
+        let response = ApiError::from(Error::unauthenticated("no token")).into_response();
         assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
     }
 }

@@ -16,7 +16,11 @@ use crate::Problem;
         license(name = "AGPL-3.0-only"),
     ),
     servers((url = "http://localhost:4200", description = "switchyard dev")),
-    tags((name = "health", description = "Probes and metrics")),
+    tags(
+        (name = "health", description = "Probes and metrics"),
+        (name = "auth", description = "Sign-in, sessions and session keys"),
+        (name = "tokens", description = "API tokens of the signed-in user"),
+    ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
 )]

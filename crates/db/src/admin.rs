@@ -99,3 +99,16 @@ pub async fn rename_database(
         .await
         .map(drop)
 }
+
+/// Names of the databases starting with `prefix`.
+pub async fn list_databases(
+    conn: &mut PgConnection,
+    prefix: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select datname from pg_database where starts_with(datname, $1) order by datname",
+    )
+    .bind(prefix)
+    .fetch_all(conn)
+    .await
+}

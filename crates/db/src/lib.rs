@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod migrate;
 mod pool;
+pub mod repo;
 
 pub use migrate::{MIGRATOR, MigrateError, MigrateOptions, SchemaReport, SchemaState};
 pub use pool::{DbConfig, PoolStats, connect_lazy, parse_url, ping, pool_stats};

@@ -8,6 +8,7 @@ use std::fmt;
 pub enum ResourceKind {
     Route,
     User,
+    ApiToken,
 }
 
 impl ResourceKind {
@@ -15,6 +16,7 @@ impl ResourceKind {
         match self {
             Self::Route => "route",
             Self::User => "user",
+            Self::ApiToken => "API token",
         }
     }
 }
@@ -36,8 +38,9 @@ pub enum Error {
         field: Option<String>,
         message: String,
     },
-    #[error("authentication required")]
-    Unauthenticated,
+    /// 401 with one of the original's fixed messages ("Invalid email or password", ...).
+    #[error("{message}")]
+    Unauthenticated { message: &'static str },
     #[error("you do not have permission to do this")]
     Forbidden,
     #[error("{kind} {key} not found")]
@@ -70,6 +73,10 @@ impl Error {
             field: Some(field.into()),
             message: message.into(),
         }
+    }
+
+    pub fn unauthenticated(message: &'static str) -> Self {
+        Self::Unauthenticated { message }
     }
 
     pub fn not_found(kind: ResourceKind, key: impl Into<String>) -> Self {
@@ -111,7 +118,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Self::InvalidInput { .. } => "invalid_input",
-            Self::Unauthenticated => "unauthenticated",
+            Self::Unauthenticated { .. } => "unauthenticated",
             Self::Forbidden => "forbidden",
             Self::NotFound { .. } => "not_found",
             Self::AlreadyExists { .. } => "already_exists",

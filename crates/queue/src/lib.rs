@@ -1,11 +1,16 @@
-//! Redis: the connection every Redis user shares (health probe today; streams, consumer groups
-//! and the outbox relay in the durable-jobs issue). The only crate that talks to Redis.
+//! Redis: the connection every Redis user shares, the health probe, live login sessions
+//! (`sessions`); streams, consumer groups and the outbox relay arrive with the durable-jobs issue.
+//! The only crate that talks to Redis.
+
+mod sessions;
 
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use secrecy::{ExposeSecret, SecretString};
 use switchyard_domain::Error;
+
+pub use sessions::Rotation;
 
 /// Connection settings, built by the server's config loader.
 #[derive(Debug, Clone)]
@@ -57,6 +62,10 @@ impl Redis {
         })
     }
 
+    fn manager(&self) -> ConnectionManager {
+        self.manager.clone()
+    }
+
     /// The full key for `name` under this process's prefix.
     pub fn key(&self, name: &str) -> String {
         format!("{}{name}", self.key_prefix)
@@ -65,7 +74,7 @@ impl Redis {
     /// One `PING`, bounded by `timeout`; returns the round-trip time.
     pub async fn ping(&self, timeout: Duration) -> Result<Duration, Error> {
         let started = std::time::Instant::now();
-        let mut conn = self.manager.clone();
+        let mut conn = self.manager();
         let ping = redis::cmd("PING");
         let probe = ping.query_async::<String>(&mut conn);
         match tokio::time::timeout(timeout, probe).await {

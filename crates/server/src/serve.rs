@@ -4,13 +4,16 @@
 use std::{net::SocketAddr, time::Duration};
 
 use anyhow::Context;
+use secrecy::SecretString;
 use switchyard_api::{ApiState, HealthMonitor, HealthProbes, HttpConfig};
+use switchyard_auth::{KeySet, SessionIssuer};
+use switchyard_core::{AuthSettings, ControlPlane};
 use switchyard_db::{MigrateError, Migrator, PgPool, migrate};
 use switchyard_queue::Redis;
 use tokio::{net::TcpListener, task::JoinHandle};
 pub use tokio_util::sync::CancellationToken;
 
-use crate::config::Config;
+use crate::config::{AuthConfig, Config};
 
 /// How long one health probe (DB ping, schema read, Redis ping) may take. A healthy ping takes
 /// about a millisecond; while PostgreSQL is down the pool retries connecting until this passes.
@@ -23,6 +26,25 @@ pub struct ServeDeps {
     pub redis: Option<Redis>,
     pub migrator: &'static Migrator,
     pub health_interval: Duration,
+    pub auth: AuthSettings,
+}
+
+/// The session signer and sign-in rules from configuration and the signing key's PEM.
+pub fn auth_settings(
+    config: &AuthConfig,
+    signing_key: &SecretString,
+) -> anyhow::Result<AuthSettings> {
+    let keys =
+        KeySet::from_pem(signing_key, &config.previous_keys).context("session signing key")?;
+    Ok(AuthSettings {
+        sessions: SessionIssuer::new(
+            std::sync::Arc::new(keys),
+            config.access_ttl,
+            config.refresh_ttl,
+        ),
+        default_role: config.default_role,
+        admin_emails: config.admin_emails.clone(),
+    })
 }
 
 /// A server started by [`spawn`].
@@ -41,13 +63,14 @@ pub async fn spawn(
     let addr = listener.local_addr()?;
     let probes = HealthProbes {
         pool: Some(deps.pool.clone()),
-        redis: deps.redis,
+        redis: deps.redis.clone(),
         migrator: deps.migrator,
         interval: deps.health_interval,
         timeout: PROBE_TIMEOUT,
     };
     let health = HealthMonitor::start(probes, shutdown.child_token()).await;
-    let state = ApiState::new(deps.http, health, Some(deps.pool));
+    let cp = ControlPlane::new(deps.pool.clone(), deps.redis, deps.auth);
+    let state = ApiState::new(deps.http, health, Some(deps.pool), cp);
     let task = tokio::spawn(switchyard_api::serve(
         listener,
         state,
@@ -145,6 +168,10 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
     if redis.is_none() {
         tracing::warn!("ENCLII_REDIS_URL is not set: cache disabled");
     }
+    let signing_key = config.auth.signing_key.as_ref().context(
+        "ENCLII_JWT_SIGNING_KEY (or ENCLII_JWT_SIGNING_KEY_FILE) is not set: session tokens cannot be signed",
+    )?;
+    let auth = auth_settings(&config.auth, signing_key)?;
     check_schema(&pool, &switchyard_db::MIGRATOR).await?;
     let addr = SocketAddr::new(
         config
@@ -158,6 +185,7 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         redis,
         migrator: &switchyard_db::MIGRATOR,
         health_interval: config.health_interval,
+        auth,
     };
     serve_until_signal(addr, deps, signals).await
 }

@@ -4,9 +4,14 @@
 use std::{net::SocketAddr, time::Duration};
 
 use secrecy::SecretString;
-use switchyard::serve::{Running, ServeDeps};
+use switchyard::{
+    config::AuthConfig,
+    serve::{Running, ServeDeps},
+};
 use switchyard_api::HttpConfig;
+use switchyard_core::AuthSettings;
 use switchyard_db::Migrator;
+use switchyard_domain::Role;
 use switchyard_queue::{Redis, RedisConfig};
 use tokio_util::sync::CancellationToken;
 
@@ -26,6 +31,28 @@ pub struct TestAppBuilder {
     db: Option<TestDb>,
     migrator: &'static Migrator,
     redis_url: Option<Option<SecretString>>,
+    auth: AuthConfig,
+}
+
+/// The signing key of every `TestApp` (a test-only key committed under `crates/auth/testdata`).
+pub const TEST_SIGNING_KEY: &str = include_str!("../../auth/testdata/test-key-1.pem");
+
+/// Sign-in settings of a `TestApp`: the test key, the production defaults otherwise.
+pub fn test_auth_config() -> AuthConfig {
+    AuthConfig {
+        signing_key: Some(SecretString::from(TEST_SIGNING_KEY.to_owned())),
+        previous_keys: String::new(),
+        access_ttl: time::Duration::minutes(15),
+        refresh_ttl: time::Duration::days(7),
+        default_role: Role::Developer,
+        admin_emails: Vec::new(),
+    }
+}
+
+/// `AuthSettings` built from `config` (for tests that wire a server by hand).
+pub fn auth_settings(config: &AuthConfig) -> AuthSettings {
+    let key = config.signing_key.clone().expect("a signing key");
+    switchyard::serve::auth_settings(config, &key).expect("test auth settings")
 }
 
 impl TestAppBuilder {
@@ -43,6 +70,12 @@ impl TestAppBuilder {
     /// The migrations this "binary" knows (default: the embedded ones).
     pub fn migrator(mut self, migrator: &'static Migrator) -> Self {
         self.migrator = migrator;
+        self
+    }
+
+    /// Sign-in settings (roles, admin e-mails, token lifetimes, keys).
+    pub fn auth(mut self, auth: AuthConfig) -> Self {
+        self.auth = auth;
         self
     }
 
@@ -78,6 +111,7 @@ impl TestAppBuilder {
             redis,
             migrator: self.migrator,
             health_interval: Duration::from_millis(200),
+            auth: auth_settings(&self.auth),
         };
         let running = switchyard::serve::spawn(listener, deps, shutdown.clone())
             .await
@@ -107,6 +141,7 @@ impl TestApp {
             db: None,
             migrator: &switchyard_db::MIGRATOR,
             redis_url: None,
+            auth: test_auth_config(),
         }
     }
 

@@ -1,19 +1,23 @@
-//! A database per test: cloned from the migrated template (or empty, for migration tests) and
-//! dropped when the test passes. A failing test's database is kept for inspection.
+//! A database per test, cloned from the migrated template (or empty, for migration tests).
+//!
+//! Databases are named `t_<pid>_<random>` and reaped by the next test process that starts once
+//! their process has exited: dropping them from `Drop` would block the test's runtime while its
+//! own pool may be mid-handshake with the server, and `DROP DATABASE` would then wait for the
+//! server's authentication timeout. A failing test's database is recorded in
+//! `$TMPDIR/switchyard-testkit/keep` and never reaped, for inspection.
 
-use std::time::Duration;
+use std::{io::Write as _, time::Duration};
 
 use secrecy::SecretString;
 use switchyard_db::{Connection as _, DbConfig, PgConnection, PgPool, admin};
 
-use crate::services::{Services, services};
+use crate::services::{Services, keep_file, services};
 
 #[derive(Debug)]
 pub struct TestDb {
     pub name: String,
     pub url: SecretString,
     pub pool: PgPool,
-    services: &'static Services,
 }
 
 impl TestDb {
@@ -29,7 +33,7 @@ impl TestDb {
     }
 
     async fn create(services: &'static Services, template: Option<&str>) -> Self {
-        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let name = format!("t_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple());
         let mut admin_conn = admin_connection(services).await;
         admin::create_database(&mut admin_conn, &name, template)
             .await
@@ -37,12 +41,7 @@ impl TestDb {
         let _ = admin_conn.close().await;
         let url = services.database_url(&name);
         let pool = switchyard_db::connect_lazy(&DbConfig::new(url.clone())).expect("test pool");
-        Self {
-            name,
-            url,
-            pool,
-            services,
-        }
+        Self { name, url, pool }
     }
 
     /// A dedicated connection (what `switchyard migrate` uses).
@@ -53,7 +52,7 @@ impl TestDb {
     }
 }
 
-async fn admin_connection(services: &Services) -> PgConnection {
+pub(crate) async fn admin_connection(services: &Services) -> PgConnection {
     admin::wait_for(&services.database_url("postgres"), Duration::from_secs(10))
         .await
         .expect("connecting to the test server")
@@ -62,24 +61,14 @@ async fn admin_connection(services: &Services) -> PgConnection {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            eprintln!("test database kept for inspection: {}", self.name);
-            return;
-        }
-        let services = self.services;
-        let name = std::mem::take(&mut self.name);
-        // Drop may run inside a runtime, so the cleanup gets a thread and a runtime of its own.
-        let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
-            if let Ok(runtime) = runtime {
-                runtime.block_on(async {
-                    let mut conn = admin_connection(services).await;
-                    let _ = admin::drop_database(&mut conn, &name).await;
-                    let _ = conn.close().await;
-                });
+            let kept = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(keep_file())
+                .and_then(|mut f| writeln!(f, "{}", self.name));
+            if kept.is_ok() {
+                eprintln!("test database kept for inspection: {}", self.name);
             }
-        });
-        let _ = cleanup.join();
+        }
     }
 }

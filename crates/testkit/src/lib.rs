@@ -13,6 +13,6 @@ mod app;
 mod db;
 mod services;
 
-pub use app::{TestApp, TestAppBuilder};
+pub use app::{TEST_SIGNING_KEY, TestApp, TestAppBuilder, auth_settings, test_auth_config};
 pub use db::TestDb;
 pub use services::{Services, services};

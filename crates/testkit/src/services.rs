@@ -46,6 +46,11 @@ fn harness_dir() -> PathBuf {
     std::env::temp_dir().join("switchyard-testkit")
 }
 
+/// Names of test databases kept because their test failed.
+pub(crate) fn keep_file() -> PathBuf {
+    harness_dir().join("keep")
+}
+
 async fn start() -> anyhow::Result<Services> {
     let vars = switchyard::config::process_env();
     let dir = harness_dir();
@@ -73,6 +78,7 @@ async fn start() -> anyhow::Result<Services> {
         }
     };
     let template = ensure_template(&server_url).await?;
+    reap_finished_databases(&server_url).await?;
     lock.unlock()?;
     Ok(Services {
         server_url,
@@ -136,6 +142,22 @@ async fn alive(pg: &LocalPostgres, rd: &LocalRedis) -> bool {
         Err(_) => false,
     };
     pg_ok && redis_ok
+}
+
+/// Drops `t_<pid>_…` databases whose test process has exited, except those kept after a failure.
+async fn reap_finished_databases(server_url: &SecretString) -> anyhow::Result<()> {
+    let admin_url = SecretString::from(format!("{}/postgres", server_url.expose_secret()));
+    let mut conn = admin::wait_for(&admin_url, Duration::from_secs(10)).await?;
+    let kept = std::fs::read_to_string(keep_file()).unwrap_or_default();
+    for name in admin::list_databases(&mut conn, "t_").await? {
+        let pid = name.split('_').nth(1).and_then(|p| p.parse::<u32>().ok());
+        let running = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if !running && !kept.lines().any(|k| k == name) {
+            admin::drop_database(&mut conn, &name).await?;
+        }
+    }
+    sqlx_close(conn).await;
+    Ok(())
 }
 
 /// Closes a connection politely, so the server forgets it before we rename or clone.

@@ -39,7 +39,26 @@ fn state(http: HttpConfig) -> ApiState {
         checked_at: OffsetDateTime::UNIX_EPOCH,
     };
     let (_tx, rx) = tokio::sync::watch::channel(Arc::new(snapshot));
-    ApiState::new(http, rx, None)
+    // The routes here never reach the control plane; its pool never connects.
+    let pool = switchyard_db::connect_lazy(&switchyard_db::DbConfig::new(
+        "postgres://unused@127.0.0.1:1/unused".to_owned().into(),
+    ))
+    .unwrap();
+    let key = include_str!("../../../auth/testdata/test-key-1.pem")
+        .to_owned()
+        .into();
+    let keys = switchyard_auth::KeySet::from_pem(&key, "").unwrap();
+    let auth = switchyard_core::AuthSettings {
+        sessions: switchyard_auth::SessionIssuer::new(
+            Arc::new(keys),
+            time::Duration::minutes(1),
+            time::Duration::days(1),
+        ),
+        default_role: switchyard_domain::Role::Developer,
+        admin_emails: Vec::new(),
+    };
+    let cp = switchyard_core::ControlPlane::new(pool.clone(), None, auth);
+    ApiState::new(http, rx, Some(pool), cp)
 }
 
 #[derive(serde::Deserialize)]

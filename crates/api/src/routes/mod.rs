@@ -1,7 +1,9 @@
 //! The route table: every route of the API and its OpenAPI entry.
 
+mod auth;
 mod health;
 mod metrics;
+mod tokens;
 
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -14,6 +16,20 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(health::health_live))
         .routes(routes!(health::health_ready))
         .routes(routes!(metrics::metrics_view))
+        .routes(routes!(auth::handlers::auth_register))
+        .routes(routes!(auth::handlers::auth_login))
+        .routes(routes!(auth::handlers::auth_refresh))
+        .routes(routes!(auth::handlers::auth_logout))
+        .routes(routes!(auth::handlers::auth_me))
+        .routes(routes!(auth::handlers::auth_jwks))
+        .routes(routes!(
+            tokens::handlers::token_create,
+            tokens::handlers::token_list
+        ))
+        .routes(routes!(
+            tokens::handlers::token_view,
+            tokens::handlers::token_revoke
+        ))
         .fallback(route_not_found)
 }
 

@@ -7,6 +7,7 @@ use std::{
 };
 
 use anyhow::Context;
+use secrecy::{ExposeSecret as _, SecretString};
 use switchyard_db::{DbConfig, MigrateOptions, admin};
 use switchyard_queue::{Redis, RedisConfig};
 
@@ -100,6 +101,11 @@ async fn migrate_and_serve(
     };
     let report = super::migrate::up(&db.url, &switchyard_db::MIGRATOR, &options).await?;
     tracing::info!("{}", report.trim_end());
+    let signing_key = match &config.auth.signing_key {
+        Some(key) => key.clone(),
+        None => dev_signing_key(data_dir)?,
+    };
+    let auth = crate::serve::auth_settings(&config.auth, &signing_key)?;
     let pool = switchyard_db::connect_lazy(db)?;
     let redis_client = config.redis.as_ref().map(Redis::connect_lazy).transpose()?;
     let addr = SocketAddr::new(
@@ -124,8 +130,30 @@ async fn migrate_and_serve(
         redis: redis_client,
         migrator: &switchyard_db::MIGRATOR,
         health_interval: config.health_interval,
+        auth,
     };
     serve_until_signal(addr, deps, signals).await
+}
+
+/// The session signing key kept in the data directory (created on first run, mode 0600), so
+/// sessions and the JWKS `kid` survive restarts.
+fn dev_signing_key(data_dir: &Path) -> anyhow::Result<SecretString> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    let path = data_dir.join("jwt-signing-key.pem");
+    if let Ok(pem) = std::fs::read_to_string(&path) {
+        return Ok(SecretString::from(pem));
+    }
+    let pem = switchyard_auth::KeySet::generate_pem()?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    std::io::Write::write_all(&mut file, pem.expose_secret().as_bytes())?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    tracing::info!("generated a session signing key in {}", path.display());
+    Ok(pem)
 }
 
 /// `.switchyard/dev` under the current directory.

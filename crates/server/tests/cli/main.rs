@@ -19,12 +19,18 @@ use switchyard_testkit::TestDb;
 const BIN: &str = env!("CARGO_BIN_EXE_switchyard");
 const FIRST_MIGRATION: &str = "20261122000001_create_users.sql";
 
-/// `switchyard <args>` with a clean `ENCLII_*` environment plus `env`.
+const TEST_KEY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../auth/testdata/test-key-1.pem"
+);
+
+/// `switchyard <args>` with a clean environment (plus the test signing key) and `env`.
 fn switchyard(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.args(args)
         .env_clear()
-        .env("PATH", "/usr/local/bin:/usr/bin:/bin");
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .env("ENCLII_JWT_SIGNING_KEY_FILE", TEST_KEY);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -182,19 +188,35 @@ async fn serve_answers_health_and_exits_cleanly_on_sigterm() {
     assert!(terminate(child).await.success());
 }
 
+async fn jwks_kid(port: &str) -> String {
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let jwks: serde_json::Value = client
+        .get(format!("http://127.0.0.1:{port}/v1/auth/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    jwks["keys"][0]["kid"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn dev_runs_private_postgres_and_redis_and_stops_them() {
     let root = tempfile::tempdir().unwrap();
     std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let data_dir = root.path().join("dev");
     let port = switchyard::local::free_port().unwrap().to_string();
-    let child = switchyard(
-        &["dev", "--data-dir", data_dir.to_str().unwrap()],
-        &[("ENCLII_PORT", port.as_str())],
-    )
-    .stdout(Stdio::null())
-    .spawn()
-    .unwrap();
+    let dev = || {
+        let mut cmd = switchyard(
+            &["dev", "--data-dir", data_dir.to_str().unwrap()],
+            &[("ENCLII_PORT", port.as_str())],
+        );
+        // dev makes its own signing key when none is configured
+        cmd.env_remove("ENCLII_JWT_SIGNING_KEY_FILE");
+        cmd.stdout(Stdio::null()).spawn().unwrap()
+    };
+    let child = dev();
     let health = wait_for_health(&port).await;
     assert_eq!(
         health["components"]["database"]["status"], "healthy",
@@ -205,6 +227,12 @@ async fn dev_runs_private_postgres_and_redis_and_stops_them() {
         "{health}"
     );
     assert_eq!(health["schema"]["status"], "up_to_date", "{health}");
+    let kid = jwks_kid(&port).await;
+    let key_mode = std::fs::metadata(data_dir.join("jwt-signing-key.pem"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(key_mode & 0o777, 0o600);
     let children = processes_using(&data_dir);
     assert!(
         children.iter().any(|p| p.contains("postgres")),
@@ -219,6 +247,12 @@ async fn dev_runs_private_postgres_and_redis_and_stops_them() {
     assert!(!data_dir.join("postgres/pgdata/postmaster.pid").exists());
     let survivors = processes_using(&data_dir);
     assert!(survivors.is_empty(), "children outlived dev: {survivors:?}");
+
+    // A second run keeps the data and the signing key: sessions and the kid survive restarts.
+    let child = dev();
+    wait_for_health(&port).await;
+    assert_eq!(jwks_kid(&port).await, kid);
+    assert!(terminate(child).await.success());
 }
 
 /// Processes whose working directory or command line is under `dir` (redis-server rewrites its

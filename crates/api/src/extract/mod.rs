@@ -1,5 +1,10 @@
-//! Extractors whose rejections use the error body (`Json`, `Path`, `Query`): a malformed body or
-//! parameter gets a problem+json 4xx, never axum's plain-text rejection.
+//! Extractors: `Caller` (the authenticated principal), and `Json`, `Path`, `Query` whose rejections
+//! use the error body, so a malformed body or parameter gets a problem+json 4xx, never axum's
+//! plain-text rejection.
+
+mod principal;
+
+pub use principal::Caller;
 
 use axum::extract::{
     FromRequest, FromRequestParts,

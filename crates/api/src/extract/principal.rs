@@ -1,0 +1,84 @@
+//! The caller: a bearer token from `Authorization: Bearer …` (or `?token=` on WebSocket upgrade
+//! requests only, where browsers cannot set headers), resolved by `ControlPlane::authenticate`.
+
+use axum::{extract::FromRequestParts, http::request::Parts};
+use http::header;
+use switchyard_core::Principal;
+use switchyard_domain::Error;
+
+use crate::{ApiError, ApiState};
+
+const MISSING: &str = "Authorization required (header or token query param)";
+
+/// An authenticated caller. Add it to a handler's arguments to require a valid token.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+fn bearer(parts: &Parts) -> Option<String> {
+    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+        let value = value.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        return (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+            .then(|| token.trim().to_owned());
+    }
+    let websocket = parts
+        .headers
+        .get(header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
+    if !websocket {
+        return None;
+    }
+    parts.uri.query()?.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == "token" && !value.is_empty()).then(|| value.to_owned())
+    })
+}
+
+impl FromRequestParts<ApiState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &ApiState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or(Error::unauthenticated(MISSING))?;
+        let principal = state.cp.authenticate(&token).await?;
+        Ok(Self(principal))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(uri: &str, headers: &[(&str, &str)]) -> Parts {
+        let mut request = http::Request::get(uri);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        request.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn bearer_header_is_read() {
+        assert_eq!(
+            bearer(&parts("/", &[("authorization", "Bearer abc")])).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            bearer(&parts("/", &[("authorization", "bearer abc")])).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(bearer(&parts("/", &[("authorization", "Basic abc")])), None);
+        assert_eq!(bearer(&parts("/", &[("authorization", "Bearer ")])), None);
+    }
+
+    #[test]
+    fn query_token_only_on_websocket_upgrades() {
+        assert_eq!(bearer(&parts("/x?token=abc", &[])), None);
+        assert_eq!(
+            bearer(&parts("/x?a=1&token=abc", &[("upgrade", "websocket")])).as_deref(),
+            Some("abc")
+        );
+    }
+}

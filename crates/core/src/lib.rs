@@ -1,0 +1,64 @@
+//! The control plane's use-cases (`ControlPlane`): each public method authorizes, runs its
+//! statements (in one transaction when it writes), and performs the side effects the change
+//! implies. Shared by the API and, later, the worker; knows nothing of HTTP.
+
+mod api_tokens;
+mod auth;
+mod principal;
+
+use std::sync::Arc;
+
+use switchyard_auth::SessionIssuer;
+use switchyard_db::PgPool;
+use switchyard_domain::Role;
+use switchyard_queue::Redis;
+
+pub use api_tokens::{MAX_ACTIVE_TOKENS, NewToken};
+pub use auth::{Login, Registration};
+pub use principal::{Principal, PrincipalKind};
+pub use switchyard_db::repo::{api_tokens::ApiTokenRow, users::UserRow};
+
+/// How people sign in and what they get.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub sessions: SessionIssuer,
+    /// Role of a newly registered (or, later, just-in-time created) user.
+    pub default_role: Role,
+    /// Lower-cased e-mails that are made admins at registration.
+    pub admin_emails: Vec<String>,
+}
+
+/// The use-cases, with everything they need. Cheap to clone.
+#[derive(Clone)]
+pub struct ControlPlane {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: PgPool,
+    redis: Option<Redis>,
+    auth: AuthSettings,
+}
+
+impl ControlPlane {
+    pub fn new(pool: PgPool, redis: Option<Redis>, auth: AuthSettings) -> Self {
+        Self {
+            inner: Arc::new(Inner { pool, redis, auth }),
+        }
+    }
+
+    fn pool(&self) -> &PgPool {
+        &self.inner.pool
+    }
+
+    /// The session store; login and refresh refuse without one (fail closed).
+    fn sessions_store(&self) -> Result<&Redis, switchyard_domain::Error> {
+        self.inner
+            .redis
+            .as_ref()
+            .ok_or(switchyard_domain::Error::Unavailable {
+                message: "sessions need Redis: set ENCLII_REDIS_URL".to_owned(),
+                source: None,
+            })
+    }
+}

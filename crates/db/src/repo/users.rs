@@ -1,0 +1,102 @@
+//! The `users` table.
+
+use sqlx::PgConnection;
+use switchyard_domain::{Error, ResourceKind, Role, UserId};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::translate;
+
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub password_hash: Option<String>,
+    pub active: bool,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub last_login_at: Option<OffsetDateTime>,
+}
+
+impl UserRow {
+    pub fn id(&self) -> UserId {
+        UserId::from_uuid(self.id)
+    }
+
+    /// The stored role; a value outside the check constraint cannot occur, but reads as viewer.
+    pub fn role(&self) -> Role {
+        self.role.parse().unwrap_or(Role::Viewer)
+    }
+}
+
+/// A user created by local registration.
+pub struct NewLocalUser<'a> {
+    pub id: UserId,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub password_hash: &'a str,
+}
+
+pub async fn insert_local(
+    conn: &mut PgConnection,
+    new: &NewLocalUser<'_>,
+) -> Result<UserRow, Error> {
+    sqlx::query_as!(
+        UserRow,
+        "insert into users (id, email, name, role, password_hash)
+         values ($1, $2, $3, $4, $5)
+         returning id, email, name, role, password_hash, active, created_at, updated_at, last_login_at",
+        new.id.as_uuid(),
+        new.email,
+        new.name,
+        new.role.as_str(),
+        new.password_hash,
+    )
+    .fetch_one(conn)
+    .await
+    .map_err(translate(
+        "creating a user",
+        &[("users_email_key", ResourceKind::User, "with this email")],
+    ))
+}
+
+/// Case-insensitive lookup by e-mail.
+pub async fn find_by_email(conn: &mut PgConnection, email: &str) -> Result<Option<UserRow>, Error> {
+    sqlx::query_as!(
+        UserRow,
+        "select id, email, name, role, password_hash, active, created_at, updated_at, last_login_at
+         from users where lower(email) = lower($1)",
+        email,
+    )
+    .fetch_optional(conn)
+    .await
+    .map_err(translate("reading a user by email", &[]))
+}
+
+pub async fn find(conn: &mut PgConnection, id: UserId) -> Result<Option<UserRow>, Error> {
+    sqlx::query_as!(
+        UserRow,
+        "select id, email, name, role, password_hash, active, created_at, updated_at, last_login_at
+         from users where id = $1",
+        id.as_uuid(),
+    )
+    .fetch_optional(conn)
+    .await
+    .map_err(translate("reading a user", &[]))
+}
+
+/// Stamps `last_login_at` and returns the updated user.
+pub async fn record_login(conn: &mut PgConnection, id: UserId) -> Result<UserRow, Error> {
+    sqlx::query_as!(
+        UserRow,
+        "update users set last_login_at = now() where id = $1
+         returning id, email, name, role, password_hash, active, created_at, updated_at, last_login_at",
+        id.as_uuid(),
+    )
+    .fetch_one(conn)
+    .await
+    .map_err(translate("recording a login", &[]))
+}
