@@ -1,5 +1,5 @@
-//! Postgres access: the connection pool, the embedded migrations and their runner, and (in later
-//! issues) repository functions. Must not depend on axum, redis or kube.
+//! Postgres access: the connection pool, the embedded migrations and their runner, and the
+//! repository functions (`repo`). Must not depend on axum, redis or kube.
 
 pub mod admin;
 pub mod migrate;
