@@ -10,4 +10,5 @@ mod health;
 mod http;
 mod migrations;
 mod openapi;
+mod rate_limits;
 mod tokens;

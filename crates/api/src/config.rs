@@ -18,6 +18,8 @@ pub struct HttpConfig {
     pub shutdown_timeout: Duration,
     /// Send `Strict-Transport-Security` (on in production, where TLS ends at the tunnel).
     pub hsts: bool,
+    /// Peers allowed to set `X-Forwarded-For` (`ENCLII_TRUSTED_PROXIES`); none by default.
+    pub trusted_proxies: Vec<crate::IpNet>,
 }
 
 impl Default for HttpConfig {
@@ -29,6 +31,7 @@ impl Default for HttpConfig {
             request_timeout: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(20),
             hsts: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP API: axum router, middleware stack, extractors, the error body, health and metrics
 //! endpoints, and the OpenAPI document. Only this crate uses axum.
 
+mod client_ip;
 mod config;
 mod error;
 pub mod extract;
@@ -11,6 +12,7 @@ mod openapi;
 mod routes;
 mod state;
 
+pub use client_ip::IpNet;
 pub use config::HttpConfig;
 pub use error::{ApiError, Problem};
 pub use health::{HealthMonitor, HealthProbes, HealthSnapshot};

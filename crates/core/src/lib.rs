@@ -5,6 +5,7 @@
 mod api_tokens;
 mod auth;
 mod principal;
+pub mod rate_limit;
 
 use std::sync::Arc;
 

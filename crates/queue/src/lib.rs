@@ -2,6 +2,7 @@
 //! (`sessions`); streams, consumer groups and the outbox relay arrive with the durable-jobs issue.
 //! The only crate that talks to Redis.
 
+mod rate;
 mod sessions;
 
 use std::time::Duration;
@@ -10,6 +11,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use secrecy::{ExposeSecret, SecretString};
 use switchyard_domain::Error;
 
+pub use rate::RateCount;
 pub use sessions::Rotation;
 
 /// Connection settings, built by the server's config loader.

@@ -29,6 +29,7 @@ pub const KNOWN_VARS: &[&str] = &[
     "ENCLII_REQUEST_TIMEOUT_SECS",
     "ENCLII_SHUTDOWN_TIMEOUT_SECS",
     "ENCLII_HSTS_ENABLED",
+    "ENCLII_TRUSTED_PROXIES",
     "ENCLII_HEALTH_INTERVAL_MS",
     "ENCLII_MIGRATION_LOCK_TIMEOUT_SECS",
     "ENCLII_LOG_LEVEL",
@@ -209,6 +210,7 @@ impl Config {
                 environment == Environment::Production,
                 "true or false",
             ),
+            trusted_proxies: trusted_proxies(&mut r),
         };
         let database = database(&mut r);
         let redis = redis(&mut r);
@@ -296,6 +298,22 @@ fn origins(r: &mut Reader<'_>) -> Vec<HeaderValue> {
                     None
                 }
             }
+        })
+        .collect()
+}
+
+fn trusted_proxies(r: &mut Reader<'_>) -> Vec<switchyard_api::IpNet> {
+    let raw = r
+        .get("ENCLII_TRUSTED_PROXIES")
+        .unwrap_or_default()
+        .to_owned();
+    raw.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| {
+            p.parse()
+                .map_err(|e| r.errors.push(format!("ENCLII_TRUSTED_PROXIES: {e}")))
+                .ok()
         })
         .collect()
 }

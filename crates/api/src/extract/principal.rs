@@ -43,6 +43,11 @@ impl FromRequestParts<ApiState> for Caller {
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(Error::unauthenticated(MISSING))?;
         let principal = state.cp.authenticate(&token).await?;
+        let who = principal.user_id.to_string();
+        state
+            .cp
+            .rate_limit(&switchyard_core::rate_limit::PRINCIPAL, &who)
+            .await?;
         Ok(Self(principal))
     }
 }

@@ -2,6 +2,7 @@
 
 mod observe;
 mod problem;
+mod rate_limit;
 mod request_id;
 
 use std::time::Duration;
@@ -19,7 +20,7 @@ pub(crate) use request_id::RequestId;
 use crate::ApiState;
 
 /// Wraps `router` in the stack. Listed outermost first; a request passes them top to bottom:
-/// request id → span, metrics and access log → error body → CORS → security headers → timeout
+/// request id → span, metrics and access log → error body → rate limits → CORS → security headers → timeout
 /// → body limit → panic catcher → route.
 pub(crate) fn stack(router: Router, state: &ApiState) -> Router {
     let config = &state.config;
@@ -49,6 +50,7 @@ pub(crate) fn stack(router: Router, state: &ApiState) -> Router {
                 .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
         ))
         .layer(cors(&config.allowed_origins))
+        .layer(from_fn_with_state(state.clone(), rate_limit::rate_limit))
         .layer(from_fn(problem::finish))
         .layer(from_fn_with_state(state.metrics.clone(), observe::observe))
         .layer(from_fn(request_id::request_id))

@@ -68,6 +68,32 @@ pub fn report(config: &Config, vars: &BTreeMap<String, String>) -> (String, Vec<
         config.http.shutdown_timeout.as_secs().to_string(),
     );
     line("ENCLII_HSTS_ENABLED", config.http.hsts.to_string());
+    let proxies: Vec<String> = config
+        .http
+        .trusted_proxies
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    line("ENCLII_TRUSTED_PROXIES", proxies.join(","));
+    line(
+        "ENCLII_JWT_SIGNING_KEY",
+        if config.auth.signing_key.is_some() {
+            "(set, redacted)"
+        } else {
+            "(not set)"
+        }
+        .to_owned(),
+    );
+    line(
+        "ENCLII_ACCESS_TOKEN_EXPIRE_MINUTES",
+        config.auth.access_ttl.whole_minutes().to_string(),
+    );
+    line(
+        "ENCLII_REFRESH_TOKEN_EXPIRE_DAYS",
+        config.auth.refresh_ttl.whole_days().to_string(),
+    );
+    line("ENCLII_DEFAULT_ROLE", config.auth.default_role.to_string());
+    line("ENCLII_ADMIN_EMAILS", config.auth.admin_emails.join(","));
     line(
         "ENCLII_HEALTH_INTERVAL_MS",
         config.health_interval.as_millis().to_string(),
