@@ -18,6 +18,17 @@ async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> re
     request.send().await.unwrap()
 }
 
+/// `POST /v1/auth/refresh` with `token` as the refresh token.
+async fn refresh(app: &TestApp, token: Value) -> reqwest::Response {
+    post(
+        app,
+        "/v1/auth/refresh",
+        None,
+        json!({ "refresh_token": token }),
+    )
+    .await
+}
+
 async fn get(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
     app.client
         .get(app.url(path))
@@ -205,13 +216,7 @@ async fn refresh_rotates_and_a_replayed_refresh_token_ends_the_session() {
     let login = register(&app, "rot@example.com").await;
     let first_refresh = login["refresh_token"].as_str().unwrap().to_owned();
 
-    let response = post(
-        &app,
-        "/v1/auth/refresh",
-        None,
-        json!({"refresh_token": first_refresh}),
-    )
-    .await;
+    let response = refresh(&app, json!(first_refresh)).await;
     assert_eq!(response.status(), StatusCode::OK);
     let rotated: Value = response.json().await.unwrap();
     let second_refresh = rotated["refresh_token"].as_str().unwrap().to_owned();
@@ -226,24 +231,12 @@ async fn refresh_rotates_and_a_replayed_refresh_token_ends_the_session() {
     );
 
     // Replaying the first refresh token: refused, and the whole session ends.
-    let replay = post(
-        &app,
-        "/v1/auth/refresh",
-        None,
-        json!({"refresh_token": first_refresh}),
-    )
-    .await;
+    let replay = refresh(&app, json!(first_refresh)).await;
     assert_eq!(
         error_of(replay, StatusCode::UNAUTHORIZED).await,
         "Invalid or expired refresh token"
     );
-    let after = post(
-        &app,
-        "/v1/auth/refresh",
-        None,
-        json!({"refresh_token": second_refresh}),
-    )
-    .await;
+    let after = refresh(&app, json!(second_refresh)).await;
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         get(&app, "/v1/auth/me", &second_access).await.status(),
@@ -252,13 +245,7 @@ async fn refresh_rotates_and_a_replayed_refresh_token_ends_the_session() {
 
     // An access token is not a refresh token.
     let other = register(&app, "rot2@example.com").await;
-    let wrong = post(
-        &app,
-        "/v1/auth/refresh",
-        None,
-        json!({"refresh_token": other["access_token"]}),
-    )
-    .await;
+    let wrong = refresh(&app, json!(other["access_token"])).await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -275,14 +262,8 @@ async fn logout_ends_the_session() {
         get(&app, "/v1/auth/me", access).await.status(),
         StatusCode::UNAUTHORIZED
     );
-    let refresh = post(
-        &app,
-        "/v1/auth/refresh",
-        None,
-        json!({"refresh_token": login["refresh_token"]}),
-    )
-    .await;
-    assert_eq!(refresh.status(), StatusCode::UNAUTHORIZED);
+    let refreshed = refresh(&app, json!(login["refresh_token"])).await;
+    assert_eq!(refreshed.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -345,14 +326,8 @@ async fn refresh_fails_closed_when_sessions_cannot_be_checked() {
         .await;
     let login = register(&app, "down@example.com").await;
     redis.stop().await;
-    let refresh = post(
-        &app,
-        "/v1/auth/refresh",
-        None,
-        json!({"refresh_token": login["refresh_token"]}),
-    )
-    .await;
-    assert_eq!(refresh.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let refreshed = refresh(&app, json!(login["refresh_token"])).await;
+    assert_eq!(refreshed.status(), StatusCode::SERVICE_UNAVAILABLE);
     let me = get(&app, "/v1/auth/me", login["access_token"].as_str().unwrap()).await;
     assert_eq!(me.status(), StatusCode::OK);
 }
