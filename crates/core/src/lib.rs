@@ -4,6 +4,7 @@
 
 mod api_tokens;
 mod auth;
+mod bootstrap;
 mod principal;
 pub mod rate_limit;
 
@@ -16,6 +17,7 @@ use switchyard_queue::Redis;
 
 pub use api_tokens::{MAX_ACTIVE_TOKENS, NewToken};
 pub use auth::{Login, Registration};
+pub use bootstrap::BOOTSTRAP_EMAIL;
 pub use principal::{Principal, PrincipalKind};
 pub use switchyard_db::repo::{api_tokens::ApiTokenRow, users::UserRow};
 

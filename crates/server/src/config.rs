@@ -42,6 +42,7 @@ pub const KNOWN_VARS: &[&str] = &[
     "ENCLII_REFRESH_TOKEN_EXPIRE_DAYS",
     "ENCLII_DEFAULT_ROLE",
     "ENCLII_ADMIN_EMAILS",
+    "ENCLII_BOOTSTRAP_TOKEN",
 ];
 
 /// The original's CORS defaults: the UI's development origins.
@@ -92,6 +93,8 @@ pub struct AuthConfig {
     pub default_role: Role,
     /// Lower-cased.
     pub admin_emails: Vec<String>,
+    /// `ENCLII_BOOTSTRAP_TOKEN`: the API token `dev` gives `admin@localhost`.
+    pub bootstrap_token: Option<SecretString>,
 }
 
 /// Everything the binary needs, validated.
@@ -439,6 +442,9 @@ fn auth(r: &mut Reader<'_>) -> AuthConfig {
         refresh_ttl: time::Duration::days(days),
         default_role,
         admin_emails,
+        bootstrap_token: r
+            .get("ENCLII_BOOTSTRAP_TOKEN")
+            .map(|t| SecretString::from(t.to_owned())),
     }
 }
 

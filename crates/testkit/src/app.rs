@@ -46,6 +46,7 @@ pub fn test_auth_config() -> AuthConfig {
         refresh_ttl: time::Duration::days(7),
         default_role: Role::Developer,
         admin_emails: Vec::new(),
+        bootstrap_token: None,
     }
 }
 

@@ -170,3 +170,14 @@ pub async fn record_use(conn: &mut PgConnection, id: ApiTokenId) -> Result<(), E
     .map(drop)
     .map_err(translate("recording API token use", &[]))
 }
+
+/// Whether a token with this hash exists (live or not).
+pub async fn exists_by_hash(conn: &mut PgConnection, token_hash: &str) -> Result<bool, Error> {
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from api_tokens where token_hash = $1) as "exists!""#,
+        token_hash,
+    )
+    .fetch_one(conn)
+    .await
+    .map_err(translate("looking up an API token", &[]))
+}

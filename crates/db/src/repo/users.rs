@@ -100,3 +100,23 @@ pub async fn record_login(conn: &mut PgConnection, id: UserId) -> Result<UserRow
     .await
     .map_err(translate("recording a login", &[]))
 }
+
+/// Creates (or promotes to admin) the user with `email`, without a password: the account the
+/// bootstrap API token of `switchyard dev` belongs to.
+pub async fn upsert_admin(
+    conn: &mut PgConnection,
+    id: UserId,
+    email: &str,
+) -> Result<UserRow, Error> {
+    sqlx::query_as!(
+        UserRow,
+        "insert into users (id, email, name, role) values ($1, $2, 'Bootstrap admin', 'admin')
+         on conflict ((lower(email))) do update set role = 'admin', updated_at = now()
+         returning id, email, name, role, password_hash, active, created_at, updated_at, last_login_at",
+        id.as_uuid(),
+        email,
+    )
+    .fetch_one(conn)
+    .await
+    .map_err(translate("ensuring the bootstrap admin", &[]))
+}

@@ -8,6 +8,7 @@ use std::{
 
 use anyhow::Context;
 use secrecy::{ExposeSecret as _, SecretString};
+use switchyard_core::{BOOTSTRAP_EMAIL, ControlPlane};
 use switchyard_db::{DbConfig, MigrateOptions, admin};
 use switchyard_queue::{Redis, RedisConfig};
 
@@ -108,6 +109,11 @@ async fn migrate_and_serve(
     let auth = crate::serve::auth_settings(&config.auth, &signing_key)?;
     let pool = switchyard_db::connect_lazy(db)?;
     let redis_client = config.redis.as_ref().map(Redis::connect_lazy).transpose()?;
+    let cp = ControlPlane::new(pool.clone(), redis_client.clone(), auth.clone());
+    let generated = cp
+        .ensure_bootstrap_admin(config.auth.bootstrap_token.as_ref())
+        .await
+        .context("ENCLII_BOOTSTRAP_TOKEN")?;
     let addr = SocketAddr::new(
         config.bind_address.unwrap_or(IpAddr::from([127, 0, 0, 1])),
         config.http.port,
@@ -124,6 +130,12 @@ async fn migrate_and_serve(
         "switchyard dev: http://{addr} (postgres {postgres_note}, redis {redis_note}, data in {}); Ctrl-C stops",
         data_dir.display()
     );
+    if let Some(token) = generated {
+        println!(
+            "switchyard dev: {BOOTSTRAP_EMAIL} (admin) API token, shown once: {}",
+            token.expose_secret()
+        );
+    }
     let deps = ServeDeps {
         http: config.http,
         pool,

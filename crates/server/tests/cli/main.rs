@@ -188,6 +188,19 @@ async fn serve_answers_health_and_exits_cleanly_on_sigterm() {
     assert!(terminate(child).await.success());
 }
 
+async fn me(port: &str, bearer: &str) -> serde_json::Value {
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    client
+        .get(format!("http://127.0.0.1:{port}/v1/auth/me"))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn jwks_kid(port: &str) -> String {
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let jwks: serde_json::Value = client
@@ -207,16 +220,27 @@ async fn dev_runs_private_postgres_and_redis_and_stops_them() {
     std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let data_dir = root.path().join("dev");
     let port = switchyard::local::free_port().unwrap().to_string();
-    let dev = || {
+    let fixed_token = format!("enclii_{}", "ab".repeat(32));
+    let dev = |bootstrap: Option<&str>| {
         let mut cmd = switchyard(
             &["dev", "--data-dir", data_dir.to_str().unwrap()],
             &[("ENCLII_PORT", port.as_str())],
         );
         // dev makes its own signing key when none is configured
         cmd.env_remove("ENCLII_JWT_SIGNING_KEY_FILE");
-        cmd.stdout(Stdio::null()).spawn().unwrap()
+        if let Some(token) = bootstrap {
+            cmd.env("ENCLII_BOOTSTRAP_TOKEN", token);
+        }
+        let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let output = std::thread::spawn(move || {
+            let mut out = String::new();
+            std::io::Read::read_to_string(&mut stdout, &mut out).unwrap();
+            out
+        });
+        (child, output)
     };
-    let child = dev();
+    let (child, output) = dev(None);
     let health = wait_for_health(&port).await;
     assert_eq!(
         health["components"]["database"]["status"], "healthy",
@@ -243,16 +267,33 @@ async fn dev_runs_private_postgres_and_redis_and_stops_them() {
         "{children:?}"
     );
     assert!(terminate(child).await.success());
+    // The first run printed a bootstrap admin token once; it works.
+    let printed = output.join().unwrap();
+    let token = printed
+        .split_whitespace()
+        .find(|w| w.starts_with("enclii_"))
+        .unwrap_or_else(|| panic!("no bootstrap token printed:\n{printed}"))
+        .to_owned();
     // Both servers are gone: their pid files were removed by a clean shutdown.
     assert!(!data_dir.join("postgres/pgdata/postmaster.pid").exists());
     let survivors = processes_using(&data_dir);
     assert!(survivors.is_empty(), "children outlived dev: {survivors:?}");
 
     // A second run keeps the data and the signing key: sessions and the kid survive restarts.
-    let child = dev();
+    let (child, output) = dev(Some(&fixed_token));
     wait_for_health(&port).await;
     assert_eq!(jwks_kid(&port).await, kid);
+    for bearer in [&token, &fixed_token] {
+        let me = me(&port, bearer).await;
+        assert_eq!(me["email"], "admin@localhost", "{me}");
+        assert_eq!(me["role"], "admin", "{me}");
+    }
     assert!(terminate(child).await.success());
+    let printed = output.join().unwrap();
+    assert!(
+        !printed.contains("enclii_"),
+        "a token is shown only once:\n{printed}"
+    );
 }
 
 /// Processes whose working directory or command line is under `dir` (redis-server rewrites its
@@ -275,8 +316,9 @@ fn processes_using(dir: &std::path::Path) -> Vec<String> {
 async fn dev_without_redis_server_says_how_to_install_it() {
     let db = TestDb::migrated().await;
     let url = db.url.expose_secret().to_owned();
+    let data = tempfile::tempdir().unwrap();
     let mut cmd = switchyard(
-        &["dev", "--data-dir", "/nonexistent-not-used"],
+        &["dev", "--data-dir", data.path().to_str().unwrap()],
         &[("ENCLII_DATABASE_URL", url.as_str())],
     );
     cmd.env("PATH", "/nonexistent");
@@ -290,6 +332,27 @@ async fn dev_without_redis_server_says_how_to_install_it() {
         stderr.contains("apt-get install -y redis-server"),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn dev_refuses_a_malformed_bootstrap_token() {
+    let db = TestDb::migrated().await;
+    let url = db.url.expose_secret().to_owned();
+    let services = switchyard_testkit::services().await;
+    let redis = services.redis_url.expose_secret().to_owned();
+    let data = tempfile::tempdir().unwrap();
+    let out = run(
+        &["dev", "--data-dir", data.path().to_str().unwrap()],
+        &[
+            ("ENCLII_DATABASE_URL", url.as_str()),
+            ("ENCLII_REDIS_URL", redis.as_str()),
+            ("ENCLII_BOOTSTRAP_TOKEN", "enclii_short"),
+        ],
+    )
+    .await;
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("ENCLII_BOOTSTRAP_TOKEN"), "{stderr}");
 }
 
 #[tokio::test]
