@@ -6,6 +6,7 @@
 mod architecture;
 mod auth;
 mod checksums;
+mod external;
 mod health;
 mod http;
 mod migrations;

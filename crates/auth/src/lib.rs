@@ -4,10 +4,12 @@
 
 pub mod api_token;
 mod error;
+pub mod external;
 pub mod keys;
 pub mod password;
 pub mod session;
 
 pub use error::AuthError;
+pub use external::{ExternalClaims, ExternalConfig, ExternalVerifier};
 pub use keys::{Jwk, Jwks, KeySet};
 pub use session::{SessionClaims, SessionIssuer, SessionTokens, TokenType};

@@ -197,15 +197,17 @@ impl ControlPlane {
         if token.starts_with(api_token::PREFIX) {
             return self.authenticate_api_token(token).await;
         }
-        let claims = self
-            .inner
-            .auth
-            .sessions
-            .verify(token, TokenType::Access)
-            .map_err(|e: AuthError| {
+        let claims = match self.inner.auth.sessions.verify(token, TokenType::Access) {
+            Ok(claims) => claims,
+            // Not one of ours: a Janua token, when those are accepted.
+            Err(AuthError::UnknownKey) if self.inner.auth.external.is_some() => {
+                return self.authenticate_external(token).await;
+            }
+            Err(e) => {
                 tracing::debug!(reason = %e, "session token refused");
-                Error::unauthenticated(BAD_TOKEN)
-            })?;
+                return Err(Error::unauthenticated(BAD_TOKEN));
+            }
+        };
         let session = SessionId::from_uuid(claims.session_id);
         // Without Redis nothing can be revoked; with Redis down, access checks fail open (health
         // reports it) while refresh fails closed.
@@ -228,6 +230,29 @@ impl ControlPlane {
             email: user.email.clone(),
             role: user.role(),
             kind: PrincipalKind::Session(session),
+        })
+    }
+
+    async fn authenticate_external(&self, token: &str) -> Result<Principal, Error> {
+        let verifier = self
+            .inner
+            .auth
+            .external
+            .as_ref()
+            .ok_or(Error::unauthenticated(BAD_TOKEN))?;
+        let claims = verifier.verify(token).await.map_err(|e| {
+            tracing::debug!(reason = %e, "external token refused");
+            Error::unauthenticated(BAD_TOKEN)
+        })?;
+        let user = self.user_for_external(&claims).await?;
+        if !user.active {
+            return Err(Error::unauthenticated(BAD_TOKEN));
+        }
+        Ok(Principal {
+            user_id: user.id(),
+            email: user.email.clone(),
+            role: user.role(),
+            kind: PrincipalKind::External,
         })
     }
 

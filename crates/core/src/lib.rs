@@ -5,6 +5,7 @@
 mod api_tokens;
 mod auth;
 mod bootstrap;
+mod external;
 mod principal;
 pub mod rate_limit;
 
@@ -29,6 +30,8 @@ pub struct AuthSettings {
     pub default_role: Role,
     /// Lower-cased e-mails that are made admins at registration.
     pub admin_emails: Vec<String>,
+    /// Verifier of Janua access tokens, when `ENCLII_EXTERNAL_JWKS_URL` is set.
+    pub external: Option<Arc<switchyard_auth::ExternalVerifier>>,
 }
 
 /// The use-cases, with everything they need. Cheap to clone.

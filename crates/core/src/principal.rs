@@ -7,6 +7,8 @@ use switchyard_domain::{ApiTokenId, Role, SessionId, UserId};
 pub enum PrincipalKind {
     Session(SessionId),
     ApiToken(ApiTokenId),
+    /// A Janua access token (nothing of ours to revoke).
+    External,
 }
 
 #[derive(Debug, Clone)]
@@ -22,7 +24,7 @@ impl Principal {
     pub fn session_id(&self) -> Option<SessionId> {
         match self.kind {
             PrincipalKind::Session(id) => Some(id),
-            PrincipalKind::ApiToken(_) => None,
+            PrincipalKind::ApiToken(_) | PrincipalKind::External => None,
         }
     }
 }

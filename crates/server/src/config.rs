@@ -43,6 +43,10 @@ pub const KNOWN_VARS: &[&str] = &[
     "ENCLII_DEFAULT_ROLE",
     "ENCLII_ADMIN_EMAILS",
     "ENCLII_BOOTSTRAP_TOKEN",
+    "ENCLII_EXTERNAL_JWKS_URL",
+    "ENCLII_EXTERNAL_ISSUER",
+    "ENCLII_EXTERNAL_AUDIENCE",
+    "ENCLII_EXTERNAL_JWKS_CACHE_TTL",
 ];
 
 /// The original's CORS defaults: the UI's development origins.
@@ -95,6 +99,8 @@ pub struct AuthConfig {
     pub admin_emails: Vec<String>,
     /// `ENCLII_BOOTSTRAP_TOKEN`: the API token `dev` gives `admin@localhost`.
     pub bootstrap_token: Option<SecretString>,
+    /// Janua access tokens are accepted when `ENCLII_EXTERNAL_JWKS_URL` is set.
+    pub external: Option<switchyard_auth::ExternalConfig>,
 }
 
 /// Everything the binary needs, validated.
@@ -445,7 +451,25 @@ fn auth(r: &mut Reader<'_>) -> AuthConfig {
         bootstrap_token: r
             .get("ENCLII_BOOTSTRAP_TOKEN")
             .map(|t| SecretString::from(t.to_owned())),
+        external: external(r),
     }
+}
+
+fn external(r: &mut Reader<'_>) -> Option<switchyard_auth::ExternalConfig> {
+    let url = r.get("ENCLII_EXTERNAL_JWKS_URL")?.to_owned();
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        r.errors.push(format!(
+            "ENCLII_EXTERNAL_JWKS_URL: expected an http(s) URL, got {url:?}"
+        ));
+    }
+    let ttl: u64 = r.parse("ENCLII_EXTERNAL_JWKS_CACHE_TTL", 300, "a number of seconds");
+    Some(switchyard_auth::ExternalConfig {
+        jwks_url: url,
+        issuer: r.get("ENCLII_EXTERNAL_ISSUER").map(str::to_owned),
+        audience: r.get("ENCLII_EXTERNAL_AUDIENCE").map(str::to_owned),
+        cache_ttl: Duration::from_secs(ttl),
+        refetch_floor: Duration::from_secs(10),
+    })
 }
 
 fn percent_encode(s: &str) -> String {

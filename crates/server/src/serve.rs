@@ -36,6 +36,13 @@ pub fn auth_settings(
 ) -> anyhow::Result<AuthSettings> {
     let keys =
         KeySet::from_pem(signing_key, &config.previous_keys).context("session signing key")?;
+    let external = config
+        .external
+        .clone()
+        .map(switchyard_auth::ExternalVerifier::new)
+        .transpose()
+        .context("external token verifier")?
+        .map(std::sync::Arc::new);
     Ok(AuthSettings {
         sessions: SessionIssuer::new(
             std::sync::Arc::new(keys),
@@ -44,6 +51,7 @@ pub fn auth_settings(
         ),
         default_role: config.default_role,
         admin_emails: config.admin_emails.clone(),
+        external,
     })
 }
 

@@ -47,6 +47,7 @@ pub fn test_auth_config() -> AuthConfig {
         default_role: Role::Developer,
         admin_emails: Vec::new(),
         bootstrap_token: None,
+        external: None,
     }
 }
 

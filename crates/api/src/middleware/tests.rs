@@ -56,6 +56,7 @@ fn state(http: HttpConfig) -> ApiState {
         ),
         default_role: switchyard_domain::Role::Developer,
         admin_emails: Vec::new(),
+        external: None,
     };
     let cp = switchyard_core::ControlPlane::new(pool.clone(), None, auth);
     ApiState::new(http, rx, Some(pool), cp)

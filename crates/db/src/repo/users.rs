@@ -120,3 +120,81 @@ pub async fn upsert_admin(
     .await
     .map_err(translate("ensuring the bootstrap admin", &[]))
 }
+
+/// The user who signed in before with this identity-provider account.
+pub async fn find_by_identity(
+    conn: &mut PgConnection,
+    issuer: &str,
+    subject: &str,
+) -> Result<Option<UserRow>, Error> {
+    sqlx::query_as!(
+        UserRow,
+        "select id, email, name, role, password_hash, active, created_at, updated_at, last_login_at
+         from users where oidc_issuer = $1 and oidc_subject = $2",
+        issuer,
+        subject,
+    )
+    .fetch_optional(conn)
+    .await
+    .map_err(translate("reading a user by identity", &[]))
+}
+
+/// Links an identity-provider account to an existing user (found by verified e-mail).
+pub async fn link_identity(
+    conn: &mut PgConnection,
+    id: UserId,
+    issuer: &str,
+    subject: &str,
+) -> Result<UserRow, Error> {
+    sqlx::query_as!(
+        UserRow,
+        "update users set oidc_issuer = $2, oidc_subject = $3, updated_at = now() where id = $1
+         returning id, email, name, role, password_hash, active, created_at, updated_at, last_login_at",
+        id.as_uuid(),
+        issuer,
+        subject,
+    )
+    .fetch_one(conn)
+    .await
+    .map_err(translate(
+        "linking an identity",
+        &[("users_oidc_identity_key", ResourceKind::User, "with this identity")],
+    ))
+}
+
+/// A user created just in time from an identity-provider account.
+pub struct NewIdentityUser<'a> {
+    pub id: UserId,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub issuer: &'a str,
+    pub subject: &'a str,
+}
+
+pub async fn insert_identity(
+    conn: &mut PgConnection,
+    new: &NewIdentityUser<'_>,
+) -> Result<UserRow, Error> {
+    sqlx::query_as!(
+        UserRow,
+        "insert into users (id, email, name, role, oidc_issuer, oidc_subject)
+         values ($1, $2, $3, $4, $5, $6)
+         returning id, email, name, role, password_hash, active, created_at, updated_at, last_login_at",
+        new.id.as_uuid(),
+        new.email,
+        new.name,
+        new.role.as_str(),
+        new.issuer,
+        new.subject,
+    )
+    .fetch_one(conn)
+    .await
+    .map_err(translate(
+        "creating a user from an identity",
+        &[
+            ("users_email_key", ResourceKind::User, "with this email"),
+            ("users_oidc_identity_key", ResourceKind::User, "with this identity"),
+        ],
+    ))
+}
