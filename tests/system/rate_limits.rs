@@ -40,6 +40,16 @@ async fn the_sixth_sign_in_attempt_in_a_minute_is_429() {
         .unwrap();
     assert!((1..=60).contains(&retry_after), "{retry_after}");
     assert_eq!(limited.headers()["x-ratelimit-remaining"], "0");
+    let reset: i64 = limited.headers()["x-ratelimit-reset"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    assert!(
+        reset > now && reset <= now + 61,
+        "reset {reset} is when the window ends"
+    );
     assert_eq!(
         limited.headers()["content-type"],
         "application/problem+json"

@@ -52,11 +52,16 @@ pub(crate) async fn rate_limit(
             response
         }
         Err(e) => {
+            let retry_after = match &e {
+                switchyard_domain::Error::RateLimited { retry_after_secs } => *retry_after_secs,
+                _ => 0,
+            };
             let mut response = ApiError::from(e).into_response();
             let exhausted = RateState {
                 limit: limit.limit,
                 remaining: 0,
-                reset_at: time::OffsetDateTime::now_utc().unix_timestamp(),
+                reset_at: time::OffsetDateTime::now_utc().unix_timestamp()
+                    + i64::try_from(retry_after).unwrap_or(0),
             };
             set_headers(response.headers_mut(), &exhausted);
             response
