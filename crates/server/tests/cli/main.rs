@@ -1,6 +1,5 @@
-//! The `switchyard` binary itself: `serve`, `migrate`, `config check`, `openapi`, logs and traces
-//! (and `dev` in `dev.rs`), run as
-//! processes against the harness's PostgreSQL and Redis.
+//! The `switchyard` binary itself, run as a process against the harness's PostgreSQL and Redis:
+//! `serve`, `migrate`, `config check`, `openapi`, logs and traces (`dev` is in `dev.rs`).
 
 #![expect(
     clippy::disallowed_methods,
