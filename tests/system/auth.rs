@@ -331,3 +331,15 @@ async fn refresh_fails_closed_when_sessions_cannot_be_checked() {
     let me = get(&app, "/v1/auth/me", login["access_token"].as_str().unwrap()).await;
     assert_eq!(me.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn admin_emails_register_as_admins_and_the_default_role_applies_to_others() {
+    let mut auth = switchyard_testkit::test_auth_config();
+    auth.admin_emails = vec!["boss@example.com".to_owned()];
+    auth.default_role = switchyard_domain::Role::Viewer;
+    let app = TestApp::builder().auth(auth).spawn().await;
+    let boss = register(&app, "Boss@Example.com").await;
+    assert_eq!(boss["user"]["role"], "admin");
+    let other = register(&app, "someone@example.com").await;
+    assert_eq!(other["user"]["role"], "viewer");
+}

@@ -3,7 +3,7 @@
 
 use switchyard_auth::{AuthError, TokenType, api_token, session::SessionUser};
 use switchyard_db::repo::{api_tokens, users};
-use switchyard_domain::{ApiTokenId, Email, Error, Password, Role, SessionId, UserId};
+use switchyard_domain::{ApiTokenId, Email, Error, Password, SessionId, UserId};
 use switchyard_queue::Rotation;
 use time::OffsetDateTime;
 
@@ -56,15 +56,7 @@ impl ControlPlane {
         let hash = blocking(move || switchyard_auth::password::hash(password.expose()))
             .await?
             .map_err(|e| Error::internal("hashing a password", e))?;
-        let auth = &self.inner.auth;
-        let role = if auth
-            .admin_emails
-            .contains(&new.email.as_str().to_lowercase())
-        {
-            Role::Admin
-        } else {
-            auth.default_role
-        };
+        let role = self.inner.auth.role_for(&new.email);
         let mut conn = self.pool().acquire().await.map_err(db_unavailable)?;
         let user = users::insert_local(
             &mut conn,

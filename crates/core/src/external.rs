@@ -4,7 +4,7 @@
 
 use switchyard_auth::ExternalClaims;
 use switchyard_db::repo::users;
-use switchyard_domain::{Email, Error, Role, UserId};
+use switchyard_domain::{Email, Error, UserId};
 
 use crate::{ControlPlane, UserRow, auth::db_unavailable};
 
@@ -30,12 +30,7 @@ impl ControlPlane {
             tracing::info!(user.id = %existing.id, "linked identity {} to user {}", claims.iss, existing.id);
             return users::link_identity(&mut conn, existing.id(), &claims.iss, &claims.sub).await;
         }
-        let auth = &self.inner.auth;
-        let role = if auth.admin_emails.contains(&email.as_str().to_lowercase()) {
-            Role::Admin
-        } else {
-            auth.default_role
-        };
+        let role = self.inner.auth.role_for(&email);
         let name = claims.name.as_deref().unwrap_or_default();
         let user = users::insert_identity(
             &mut conn,

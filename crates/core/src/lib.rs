@@ -34,6 +34,18 @@ pub struct AuthSettings {
     pub external: Option<Arc<switchyard_auth::ExternalVerifier>>,
 }
 
+impl AuthSettings {
+    /// The role a new user with `email` gets: admin when listed in `ENCLII_ADMIN_EMAILS`, else
+    /// the default role.
+    pub fn role_for(&self, email: &switchyard_domain::Email) -> Role {
+        if self.admin_emails.contains(&email.as_str().to_lowercase()) {
+            Role::Admin
+        } else {
+            self.default_role
+        }
+    }
+}
+
 /// The use-cases, with everything they need. Cheap to clone.
 #[derive(Clone)]
 pub struct ControlPlane {
