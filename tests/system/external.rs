@@ -206,3 +206,78 @@ async fn unknown_kids_refetch_at_most_once_per_floor_and_rotation_is_picked_up()
     let rotated = janua_token("janua-2", &claims("sub-3", "rot@example.com"));
     assert_eq!(me(&other, &rotated).await.status(), StatusCode::OK);
 }
+
+/// The shared forgery corpus against the Janua path, over HTTP: none may sign in.
+#[tokio::test]
+async fn no_forged_janua_token_is_accepted() {
+    let janua = janua().await;
+    let app = app_trusting(&janua).await;
+    let base = claims("sub-forged", "forged@example.com");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let with = |field: &str, value: Option<Value>| {
+        let mut c = base.clone();
+        match value {
+            Some(v) => c[field] = v,
+            None => drop(c.as_object_mut().unwrap().remove(field)),
+        }
+        c
+    };
+    let jwks = janua.jwks.lock().unwrap().clone();
+    let target = switchyard_auth::forgery::Target {
+        kid: "janua-1",
+        trusted_pem: JANUA_KEY,
+        attacker_pem: include_str!("../../crates/auth/testdata/test-key-1.pem"),
+        public_material: vec![
+            ("jwks json", serde_json::to_vec(&jwks).unwrap()),
+            (
+                "modulus",
+                jwks["keys"][0]["n"].as_str().unwrap().as_bytes().to_vec(),
+            ),
+        ],
+        claims: base.clone(),
+        broken_claims: vec![
+            ("wrong iss", with("iss", Some(json!("https://evil.test")))),
+            ("missing iss", with("iss", None)),
+            ("wrong aud", with("aud", Some(json!(["someone-else"])))),
+            ("missing aud", with("aud", None)),
+            ("expired beyond leeway", with("exp", Some(json!(now - 61)))),
+            ("missing exp", with("exp", None)),
+            ("not yet valid", with("nbf", Some(json!(now + 600)))),
+            ("missing sub", with("sub", None)),
+            (
+                "unverified email",
+                with("email_verified", Some(json!(false))),
+            ),
+            ("no email", with("email", None)),
+            (
+                "iss with a trailing slash",
+                with("iss", Some(json!("https://janua.test/"))),
+            ),
+            (
+                "iss in upper case",
+                with("iss", Some(json!("HTTPS://JANUA.TEST"))),
+            ),
+            (
+                "aud as another string",
+                with("aud", Some(json!("enclii-cli-evil"))),
+            ),
+            ("exp as string", with("exp", Some(json!("9999999999")))),
+        ],
+        escalation: ("sub", json!("someone-else")),
+    };
+    let corpus = switchyard_auth::forgery::corpus(&target).unwrap();
+    assert!(corpus.len() >= 100, "{} variants", corpus.len());
+    let mut accepted = Vec::new();
+    for (name, token) in &corpus {
+        // The bearer extractor trims whitespace, so "spaces" is the genuine token over HTTP.
+        if name == "spaces" {
+            continue;
+        }
+        if me(&app, token).await.status() != StatusCode::UNAUTHORIZED {
+            accepted.push(name.clone());
+        }
+    }
+    assert!(accepted.is_empty(), "accepted forged tokens: {accepted:?}");
+    let genuine = switchyard_auth::forgery::genuine(&target).unwrap();
+    assert_eq!(me(&app, &genuine).await.status(), StatusCode::OK);
+}

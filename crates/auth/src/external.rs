@@ -102,13 +102,19 @@ impl ExternalVerifier {
         let mut validation = Validation::new(Algorithm::RS256);
         validation.leeway = LEEWAY_SECS;
         validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         if let Some(issuer) = &self.config.issuer {
             validation.set_issuer(&[issuer]);
         }
         match &self.config.audience {
-            Some(audience) => validation.set_audience(&[audience]),
-            None => validation.validate_aud = false,
+            Some(audience) => {
+                validation.set_audience(&[audience]);
+                // A token without `aud` must not pass an audience check.
+                validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+            }
+            None => {
+                validation.validate_aud = false;
+                validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+            }
         }
         let claims = decode::<ExternalClaims>(token, &key, &validation)
             .map_err(|e| AuthError::Invalid(e.to_string()))?

@@ -5,6 +5,8 @@
 pub mod api_token;
 mod error;
 pub mod external;
+#[cfg(any(test, feature = "test-support"))]
+pub mod forgery;
 pub mod keys;
 pub mod password;
 pub mod session;
