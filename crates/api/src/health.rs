@@ -189,7 +189,7 @@ async fn probe(probes: &HealthProbes) -> HealthSnapshot {
                 false,
             ),
             Ok(latency) => {
-                let (schema, compatible) = probe_schema(pool, probes).await;
+                let (schema, compatible) = probe_schema(pool, probes, known).await;
                 (ComponentHealth::healthy(latency), schema, compatible)
             }
         },
@@ -226,8 +226,7 @@ async fn probe(probes: &HealthProbes) -> HealthSnapshot {
     }
 }
 
-async fn probe_schema(pool: &PgPool, probes: &HealthProbes) -> (SchemaHealth, bool) {
-    let known = probes.migrator.iter().count();
+async fn probe_schema(pool: &PgPool, probes: &HealthProbes, known: usize) -> (SchemaHealth, bool) {
     let report = async {
         let mut conn = pool.acquire().await.ok()?;
         switchyard_db::migrate::status(&mut conn, probes.migrator)

@@ -118,17 +118,15 @@ impl Metrics {
     }
 
     /// Refreshes the gauges from the pool and the health snapshot, then encodes everything.
-    pub(crate) fn render(&self, pool: Option<&PgPool>, health: &HealthSnapshot) -> String {
-        if let Some(pool) = pool {
-            let stats = pool_stats(pool);
-            self.pool_connections
-                .get_or_create(&StateLabels { state: "idle" })
-                .set(i64::from(stats.idle));
-            self.pool_connections
-                .get_or_create(&StateLabels { state: "in_use" })
-                .set(i64::from(stats.size.saturating_sub(stats.idle)));
-            self.pool_max.set(i64::from(stats.max));
-        }
+    pub(crate) fn render(&self, pool: &PgPool, health: &HealthSnapshot) -> String {
+        let stats = pool_stats(pool);
+        self.pool_connections
+            .get_or_create(&StateLabels { state: "idle" })
+            .set(i64::from(stats.idle));
+        self.pool_connections
+            .get_or_create(&StateLabels { state: "in_use" })
+            .set(i64::from(stats.size.saturating_sub(stats.idle)));
+        self.pool_max.set(i64::from(stats.max));
         let schema = &health.schema;
         for (state, value) in [("applied", schema.applied), ("known", schema.known)] {
             self.schema_migrations

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use switchyard_core::ControlPlane;
-use switchyard_db::PgPool;
 
 use crate::{HttpConfig, health::HealthReader, metrics::Metrics};
 
@@ -13,22 +12,15 @@ pub struct ApiState {
     pub(crate) config: Arc<HttpConfig>,
     pub(crate) health: HealthReader,
     pub(crate) metrics: Arc<Metrics>,
-    pub(crate) pool: Option<PgPool>,
 }
 
 impl ApiState {
-    pub fn new(
-        config: HttpConfig,
-        health: HealthReader,
-        pool: Option<PgPool>,
-        cp: ControlPlane,
-    ) -> Self {
+    pub fn new(config: HttpConfig, health: HealthReader, cp: ControlPlane) -> Self {
         Self {
             cp,
             config: Arc::new(config),
             health,
             metrics: Arc::new(Metrics::new()),
-            pool,
         }
     }
 }

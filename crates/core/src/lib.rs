@@ -65,7 +65,8 @@ impl ControlPlane {
         }
     }
 
-    fn pool(&self) -> &PgPool {
+    /// The database pool (for its gauges; use-cases take connections from it).
+    pub fn pool(&self) -> &PgPool {
         &self.inner.pool
     }
 

@@ -77,8 +77,8 @@ pub async fn spawn(
         timeout: PROBE_TIMEOUT,
     };
     let health = HealthMonitor::start(probes, shutdown.child_token()).await;
-    let cp = ControlPlane::new(deps.pool.clone(), deps.redis, deps.auth);
-    let state = ApiState::new(deps.http, health, Some(deps.pool), cp);
+    let cp = ControlPlane::new(deps.pool, deps.redis, deps.auth);
+    let state = ApiState::new(deps.http, health, cp);
     let task = tokio::spawn(switchyard_api::serve(
         listener,
         state,

@@ -59,7 +59,7 @@ fn state(http: HttpConfig) -> ApiState {
         external: None,
     };
     let cp = switchyard_core::ControlPlane::new(pool.clone(), None, auth);
-    ApiState::new(http, rx, Some(pool), cp)
+    ApiState::new(http, rx, cp)
 }
 
 #[derive(serde::Deserialize)]
