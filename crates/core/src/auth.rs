@@ -217,12 +217,7 @@ impl ControlPlane {
             .await?
             .filter(|u| u.active)
             .ok_or(Error::unauthenticated(BAD_TOKEN))?;
-        Ok(Principal {
-            user_id: user.id(),
-            email: user.email.clone(),
-            role: user.role(),
-            kind: PrincipalKind::Session(session),
-        })
+        Ok(Principal::new(&user, PrincipalKind::Session(session), &[]))
     }
 
     async fn authenticate_external(&self, token: &str) -> Result<Principal, Error> {
@@ -240,12 +235,7 @@ impl ControlPlane {
         if !user.active {
             return Err(Error::unauthenticated(BAD_TOKEN));
         }
-        Ok(Principal {
-            user_id: user.id(),
-            email: user.email.clone(),
-            role: user.role(),
-            kind: PrincipalKind::External,
-        })
+        Ok(Principal::new(&user, PrincipalKind::External, &[]))
     }
 
     async fn authenticate_api_token(&self, token: &str) -> Result<Principal, Error> {
@@ -266,12 +256,11 @@ impl ControlPlane {
                 tracing::warn!(error = %e, api_token.id = %id, "could not record API token use");
             }
         });
-        Ok(Principal {
-            user_id: user.id(),
-            email: user.email.clone(),
-            role: crate::api_tokens::effective_role(user.role(), &row.scopes),
-            kind: PrincipalKind::ApiToken(id),
-        })
+        Ok(Principal::new(
+            &user,
+            PrincipalKind::ApiToken(id),
+            &row.scopes,
+        ))
     }
 }
 

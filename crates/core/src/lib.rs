@@ -3,10 +3,15 @@
 //! implies. Shared by the API and, later, the worker; knows nothing of HTTP.
 
 mod api_tokens;
+mod audit;
 mod auth;
 mod bootstrap;
+mod environments;
 mod external;
+pub mod page;
+mod policy;
 mod principal;
+mod projects;
 pub mod rate_limit;
 
 use std::sync::Arc;
@@ -17,10 +22,16 @@ use switchyard_domain::Role;
 use switchyard_queue::Redis;
 
 pub use api_tokens::{MAX_ACTIVE_TOKENS, NewToken};
+pub use audit::REDACTED;
 pub use auth::{Login, Registration};
 pub use bootstrap::BOOTSTRAP_EMAIL;
-pub use principal::{Principal, PrincipalKind};
-pub use switchyard_db::repo::{api_tokens::ApiTokenRow, users::UserRow};
+pub use page::{Page, PageRequest};
+pub use policy::{Authorized, Need};
+pub use principal::{Origin, Principal, PrincipalKind};
+pub use projects::{NewProject, PROJECTS_TOPIC};
+pub use switchyard_db::repo::{
+    api_tokens::ApiTokenRow, environments::EnvironmentRow, projects::ProjectRow, users::UserRow,
+};
 
 /// How people sign in and what they get.
 #[derive(Debug, Clone)]

@@ -9,6 +9,11 @@ pub enum ResourceKind {
     Route,
     User,
     ApiToken,
+    Project,
+    Environment,
+    Team,
+    TeamMember,
+    Invitation,
 }
 
 impl ResourceKind {
@@ -17,6 +22,11 @@ impl ResourceKind {
             Self::Route => "route",
             Self::User => "user",
             Self::ApiToken => "API token",
+            Self::Project => "project",
+            Self::Environment => "environment",
+            Self::Team => "team",
+            Self::TeamMember => "team member",
+            Self::Invitation => "invitation",
         }
     }
 }

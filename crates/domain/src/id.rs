@@ -62,3 +62,23 @@ typed_id!(
     /// A login session (shared by its access and refresh tokens).
     SessionId
 );
+typed_id!(
+    /// A project.
+    ProjectId
+);
+typed_id!(
+    /// An environment of a project (one Kubernetes namespace).
+    EnvironmentId
+);
+typed_id!(
+    /// A team.
+    TeamId
+);
+typed_id!(
+    /// An invitation to a team (not its token).
+    InvitationId
+);
+typed_id!(
+    /// An audit log row.
+    AuditId
+);

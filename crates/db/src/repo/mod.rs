@@ -1,7 +1,14 @@
 //! Repository functions: one statement each, taking `&mut PgConnection` so the caller chooses a
 //! pool connection or a transaction. Row structs live next to their functions.
 
+pub mod access;
 pub mod api_tokens;
+pub mod audit;
+pub mod environments;
+pub mod invitations;
+pub mod outbox;
+pub mod projects;
+pub mod teams;
 pub mod users;
 
 use switchyard_domain::{Error, ResourceKind};
