@@ -11,5 +11,8 @@ mod health;
 mod http;
 mod migrations;
 mod openapi;
+mod projects;
 mod rate_limits;
+mod support;
+mod tenancy;
 mod tokens;

@@ -5,18 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use switchyard_testkit::TestApp;
 
-async fn session(app: &TestApp, email: &str) -> String {
-    let response = app
-        .client
-        .post(app.url("/v1/auth/register"))
-        .json(&json!({"email": email, "password": "correct horse"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let body: Value = response.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
-}
+use crate::support::register;
 
 async fn create(app: &TestApp, bearer: &str, body: Value) -> reqwest::Response {
     app.client
@@ -45,7 +34,7 @@ async fn call(
 #[tokio::test]
 async fn a_token_is_shown_once_and_works_as_a_bearer() {
     let app = TestApp::spawn().await;
-    let bearer = session(&app, "cli@example.com").await;
+    let bearer = register(&app, "cli@example.com").await;
     let response = create(
         &app,
         &bearer,
@@ -91,8 +80,8 @@ async fn a_token_is_shown_once_and_works_as_a_bearer() {
 #[tokio::test]
 async fn tokens_are_private_to_their_owner() {
     let app = TestApp::spawn().await;
-    let alice = session(&app, "alice@example.com").await;
-    let mallory = session(&app, "mallory@example.com").await;
+    let alice = register(&app, "alice@example.com").await;
+    let mallory = register(&app, "mallory@example.com").await;
     let created: Value = create(&app, &alice, json!({"name": "ci"}))
         .await
         .json()
@@ -130,7 +119,7 @@ async fn tokens_are_private_to_their_owner() {
 #[tokio::test]
 async fn revoked_tokens_stop_working() {
     let app = TestApp::spawn().await;
-    let bearer = session(&app, "rev@example.com").await;
+    let bearer = register(&app, "rev@example.com").await;
     let created: Value = create(&app, &bearer, json!({"name": "old"}))
         .await
         .json()
@@ -176,7 +165,7 @@ async fn revoked_tokens_stop_working() {
 #[tokio::test]
 async fn scopes_can_only_narrow() {
     let app = TestApp::spawn().await;
-    let bearer = session(&app, "dev@example.com").await;
+    let bearer = register(&app, "dev@example.com").await;
     let escalate = create(&app, &bearer, json!({"name": "root", "scopes": ["admin"]})).await;
     assert_eq!(escalate.status(), StatusCode::FORBIDDEN);
     let unknown = create(&app, &bearer, json!({"name": "x", "scopes": ["superuser"]})).await;
@@ -213,7 +202,7 @@ async fn scopes_can_only_narrow() {
 #[tokio::test]
 async fn at_most_ten_live_tokens_and_names_are_validated() {
     let app = TestApp::spawn().await;
-    let bearer = session(&app, "many@example.com").await;
+    let bearer = register(&app, "many@example.com").await;
     for bad in [
         json!({"name": ""}),
         json!({"name": "n".repeat(101)}),

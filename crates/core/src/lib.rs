@@ -2,6 +2,7 @@
 //! statements (in one transaction when it writes), and performs the side effects the change
 //! implies. Shared by the API and, later, the worker; knows nothing of HTTP.
 
+mod activity;
 mod api_tokens;
 mod audit;
 mod auth;
@@ -21,6 +22,7 @@ use switchyard_db::PgPool;
 use switchyard_domain::Role;
 use switchyard_queue::Redis;
 
+pub use activity::{ACTIONS, ActivityFilter, RESOURCE_TYPES};
 pub use api_tokens::{MAX_ACTIVE_TOKENS, NewToken};
 pub use audit::REDACTED;
 pub use auth::{Login, Registration};
@@ -30,7 +32,8 @@ pub use policy::{Authorized, Need};
 pub use principal::{Origin, Principal, PrincipalKind};
 pub use projects::{NewProject, PROJECTS_TOPIC};
 pub use switchyard_db::repo::{
-    api_tokens::ApiTokenRow, environments::EnvironmentRow, projects::ProjectRow, users::UserRow,
+    api_tokens::ApiTokenRow, audit::AuditRow, environments::EnvironmentRow, projects::ProjectRow,
+    users::UserRow,
 };
 
 /// How people sign in and what they get.

@@ -1,12 +1,17 @@
 //! The caller: a bearer token from `Authorization: Bearer …` (or `?token=` on WebSocket upgrade
 //! requests only, where browsers cannot set headers), resolved by `ControlPlane::authenticate`.
 
-use axum::{extract::FromRequestParts, http::request::Parts};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::{
+    extract::{ConnectInfo, FromRequestParts},
+    http::request::Parts,
+};
 use http::header;
-use switchyard_core::Principal;
+use switchyard_core::{Origin, Principal};
 use switchyard_domain::Error;
 
-use crate::{ApiError, ApiState};
+use crate::{ApiError, ApiState, client_ip::client_ip, middleware::RequestId};
 
 const MISSING: &str = "Authorization required (header or token query param)";
 
@@ -42,13 +47,35 @@ impl FromRequestParts<ApiState> for Caller {
         state: &ApiState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(Error::unauthenticated(MISSING))?;
-        let principal = state.cp.authenticate(&token).await?;
+        let mut principal = state.cp.authenticate(&token).await?;
         let who = principal.user_id.to_string();
         state
             .cp
             .rate_limit(&switchyard_core::rate_limit::PRINCIPAL, &who)
             .await?;
+        principal.origin = origin(parts, state);
         Ok(Self(principal))
+    }
+}
+
+/// Where the request came from, for the audit log.
+fn origin(parts: &Parts, state: &ApiState) -> Origin {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
+    let user_agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(512).collect());
+    Origin {
+        request_id: parts
+            .extensions
+            .get::<RequestId>()
+            .map(|id| id.as_str().to_owned()),
+        ip: Some(client_ip(peer, &parts.headers, &state.config.trusted_proxies).to_string()),
+        user_agent,
     }
 }
 

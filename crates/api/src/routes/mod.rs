@@ -1,8 +1,11 @@
 //! The route table: every route of the API and its OpenAPI entry.
 
+mod activity;
 mod auth;
 mod health;
 mod metrics;
+mod paging;
+mod projects;
 mod tokens;
 
 use utoipa::OpenApi;
@@ -30,6 +33,23 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
             tokens::handlers::token_view,
             tokens::handlers::token_revoke
         ))
+        .routes(routes!(
+            projects::handlers::project_create,
+            projects::handlers::project_list
+        ))
+        .routes(routes!(
+            projects::handlers::project_view,
+            projects::handlers::project_delete
+        ))
+        .routes(routes!(
+            projects::environments::environment_create,
+            projects::environments::environment_list
+        ))
+        .routes(routes!(projects::environments::environment_view))
+        .routes(routes!(projects::environments::environment_list_visible))
+        .routes(routes!(activity::handlers::activity_list))
+        .routes(routes!(activity::handlers::activity_actions))
+        .routes(routes!(activity::handlers::activity_resource_types))
         .fallback(route_not_found)
 }
 

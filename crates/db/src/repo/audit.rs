@@ -78,7 +78,7 @@ pub async fn insert(conn: &mut PgConnection, new: &NewAudit<'_>) -> Result<(), E
 }
 
 /// Filters of `GET /v1/activity`; `projects` limits rows to those projects (None: no limit, for
-/// platform admins), `actor` additionally shows the caller's own rows without a project.
+/// platform admins), and the caller's own rows (`own_actor`) are always included.
 pub struct AuditFilter<'a> {
     pub projects: Option<&'a [Uuid]>,
     pub own_actor: Uuid,
@@ -86,37 +86,36 @@ pub struct AuditFilter<'a> {
     pub resource_type: Option<&'a str>,
     pub project_id: Option<Uuid>,
     pub actor_id: Option<Uuid>,
-    /// Rows strictly older than this (occurred_at, id) position.
-    pub before: Option<(OffsetDateTime, Uuid)>,
+    /// Rows after this one in the listing order (the last row of the previous page).
+    pub after: Option<Uuid>,
     pub offset: i64,
     pub limit: i64,
 }
 
 /// Newest first.
 pub async fn list(conn: &mut PgConnection, f: &AuditFilter<'_>) -> Result<Vec<AuditRow>, Error> {
-    let (before_at, before_id) = f.before.unzip();
     sqlx::query_as!(
         AuditRow,
         "select id, occurred_at, actor_id, actor_email, actor_role, action, resource_type,
                 resource_id, resource_name, project_id, environment_id, request_id, ip_address,
                 user_agent, outcome, changes, metadata
          from audit_log
-         where ($1::uuid[] is null or project_id = any($1) or (project_id is null and actor_id = $2))
+         where ($1::uuid[] is null or project_id = any($1) or actor_id = $2)
            and ($3::text is null or action = $3)
            and ($4::text is null or resource_type = $4)
            and ($5::uuid is null or project_id = $5)
            and ($6::uuid is null or actor_id = $6)
-           and ($7::timestamptz is null or (occurred_at, id) < ($7, $8::uuid))
+           and ($7::uuid is null
+                or (occurred_at, id) < (select c.occurred_at, c.id from audit_log c where c.id = $7))
          order by occurred_at desc, id desc
-         offset $9 limit $10",
+         offset $8 limit $9",
         f.projects,
         f.own_actor,
         f.action,
         f.resource_type,
         f.project_id,
         f.actor_id,
-        before_at,
-        before_id,
+        f.after,
         f.offset,
         f.limit,
     )

@@ -109,6 +109,20 @@ pub async fn list_visible(
     .map_err(translate("listing projects", &[]))
 }
 
+/// The ids of every project `user` can see (through a grant or a team).
+pub async fn visible_ids(conn: &mut PgConnection, user: UserId) -> Result<Vec<Uuid>, Error> {
+    sqlx::query_scalar!(
+        r#"select project_id as "id!" from project_access where user_id = $1
+           union
+           select p.id from projects p join team_members m on m.team_id = p.team_id
+           where m.user_id = $1"#,
+        user.as_uuid(),
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(translate("listing visible projects", &[]))
+}
+
 pub async fn delete(conn: &mut PgConnection, id: ProjectId) -> Result<bool, Error> {
     let done = sqlx::query!("delete from projects where id = $1", id.as_uuid())
         .execute(conn)
