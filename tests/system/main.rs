@@ -13,6 +13,7 @@ mod migrations;
 mod openapi;
 mod projects;
 mod rate_limits;
+mod services;
 mod support;
 mod tenancy;
 mod tokens;

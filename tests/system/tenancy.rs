@@ -46,6 +46,13 @@ fn class_of(operation: &str) -> Option<Class> {
         "GET /v1/projects/{slug}/environments" => Project(Role::Viewer),
         "GET /v1/projects/{slug}/environments/{env_name}" => Project(Role::Viewer),
         "POST /v1/projects/{slug}/environments" => Project(Role::Developer),
+        "GET /v1/projects/{slug}/services" => Project(Role::Viewer),
+        "POST /v1/projects/{slug}/services" | "POST /v1/projects/{slug}/services/bulk" => {
+            Project(Role::Developer)
+        }
+        "GET /v1/services/{id}" | "GET /v1/services/{id}/settings" => Project(Role::Viewer),
+        "PATCH /v1/services/{id}" => Project(Role::Developer),
+        "DELETE /v1/services/{id}" => Project(Role::Admin),
         _ => return None,
     })
 }
@@ -56,6 +63,15 @@ fn body_for(operation: &str, caller: &str) -> Option<Value> {
         "POST /v1/user/tokens" => Some(json!({"name": format!("matrix {caller}")})),
         "POST /v1/projects" => Some(json!({"name": caller, "slug": format!("p-{caller}")})),
         "POST /v1/projects/{slug}/environments" => Some(json!({"name": format!("env-{caller}")})),
+        "POST /v1/projects/{slug}/services" => Some(json!({
+            "name": format!("svc-{caller}"),
+            "git_repo": "https://github.com/acme/shop",
+        })),
+        "POST /v1/projects/{slug}/services/bulk" => Some(json!({
+            "git_repo": "https://github.com/acme/shop",
+            "services": [{"name": format!("bulk-{caller}"), "app_path": "apps/web"}],
+        })),
+        "PATCH /v1/services/{id}" => Some(json!({"replicas": 2})),
         _ => None,
     }
 }
@@ -64,6 +80,7 @@ struct Fixture {
     project: &'static str,
     environment: &'static str,
     owned_token_id: String,
+    service_id: String,
 }
 
 impl Fixture {
@@ -71,7 +88,14 @@ impl Fixture {
         let path = template
             .replace("{slug}", self.project)
             .replace("{env_name}", self.environment)
-            .replace("{id}", &self.owned_token_id);
+            .replace(
+                "{id}",
+                if template.starts_with("/v1/services/") {
+                    &self.service_id
+                } else {
+                    &self.owned_token_id
+                },
+            );
         assert!(
             !path.contains('{'),
             "teach the matrix the parameters of {template}"
@@ -145,11 +169,21 @@ async fn no_route_lets_one_tenant_read_or_change_another() {
         StatusCode::CREATED,
     )
     .await;
+    let service = expect(
+        &app,
+        Method::POST,
+        "/v1/projects/alpha/services",
+        &owner,
+        Some(json!({"name": "web", "git_repo": "https://github.com/acme/web"})),
+        StatusCode::CREATED,
+    )
+    .await;
     grant(&app, "member@example.com", "alpha", "viewer").await;
     let fixture = Fixture {
         project: "alpha",
         environment: "staging",
         owned_token_id,
+        service_id: service["id"].as_str().unwrap().to_owned(),
     };
 
     let ops = operations();
@@ -192,7 +226,7 @@ async fn no_route_lets_one_tenant_read_or_change_another() {
             checked += 1;
         }
     }
-    assert!(checked >= 60, "only {checked} calls made");
+    assert!(checked >= 90, "only {checked} calls made");
 
     // Neither the other user nor the viewer changed anything of the owner's: the owner's own
     // calls created `env-owner` and then deleted the project, and nothing else happened to it.

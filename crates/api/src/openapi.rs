@@ -22,6 +22,7 @@ use crate::Problem;
         (name = "tokens", description = "API tokens of the signed-in user"),
         (name = "projects", description = "Projects you can see; creating one makes you its admin"),
         (name = "environments", description = "Environments (one Kubernetes namespace each) of a project"),
+        (name = "services", description = "Services of a project and their settings"),
         (name = "activity", description = "The audit log of what you can see"),
     ),
     components(schemas(Problem)),

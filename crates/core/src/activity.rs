@@ -7,10 +7,17 @@ use switchyard_domain::{Error, ProjectId, UserId};
 use crate::{ControlPlane, Page, PageRequest, Principal, auth::db_unavailable};
 
 /// The actions the audit log records (`GET /v1/activity/actions`).
-pub const ACTIONS: &[&str] = &["environment.create", "project.create", "project.delete"];
+pub const ACTIONS: &[&str] = &[
+    "environment.create",
+    "project.create",
+    "project.delete",
+    "service.create",
+    "service.delete",
+    "service.update",
+];
 
 /// The resource types the audit log records (`GET /v1/activity/resource-types`).
-pub const RESOURCE_TYPES: &[&str] = &["environment", "project"];
+pub const RESOURCE_TYPES: &[&str] = &["environment", "project", "service"];
 
 /// Filters of the activity list, parsed.
 #[derive(Debug, Default)]

@@ -103,7 +103,7 @@ impl ControlPlane {
             Some(id) => {
                 let hidden = || Error::not_found(ResourceKind::Project, id.to_string());
                 let row = projects::find(&mut conn, id).await?.ok_or_else(hidden)?;
-                self.authorize_row(&mut conn, principal, row, None, Need::Read)
+                self.authorize_row(&mut conn, principal, row, None, Need::Read, hidden)
                     .await?;
                 environments::list(&mut conn, id, page.after, page.fetch()).await?
             }

@@ -14,6 +14,7 @@ mod policy;
 mod principal;
 mod projects;
 pub mod rate_limit;
+mod services;
 
 use std::sync::Arc;
 
@@ -31,9 +32,10 @@ pub use page::{Page, PageRequest};
 pub use policy::{Authorized, Need};
 pub use principal::{Origin, Principal, PrincipalKind};
 pub use projects::{NewProject, PROJECTS_TOPIC};
+pub use services::{BulkFailure, MAX_BULK, SERVICES_TOPIC, ServiceInProject};
 pub use switchyard_db::repo::{
     api_tokens::ApiTokenRow, audit::AuditRow, environments::EnvironmentRow, projects::ProjectRow,
-    users::UserRow,
+    services::ServiceRow, users::UserRow,
 };
 
 /// How people sign in and what they get.

@@ -109,11 +109,12 @@ impl ControlPlane {
         let project = projects::find_by_slug(conn, slug)
             .await?
             .ok_or_else(hidden)?;
-        self.authorize_row(conn, principal, project, environment, need)
+        self.authorize_row(conn, principal, project, environment, need, hidden)
             .await
     }
 
-    /// As `authorize`, for a project already read (e.g. through one of its resources).
+    /// As `authorize`, for a project reached through one of its resources; `hidden` is the
+    /// error a non-member gets (naming what they asked for, never the project).
     pub(crate) async fn authorize_row(
         &self,
         conn: &mut PgConnection,
@@ -121,11 +122,12 @@ impl ControlPlane {
         project: ProjectRow,
         environment: Option<EnvironmentId>,
         need: Need,
+        hidden: impl FnOnce() -> Error,
     ) -> Result<Authorized, Error> {
         let grants = access::grants(conn, principal.user_id, project.id()).await?;
         match decide(principal, &grants, environment, need) {
             Ok(role) => Ok(Authorized { project, role }),
-            Err(Refusal::Hidden) => Err(Error::not_found(ResourceKind::Project, project.slug)),
+            Err(Refusal::Hidden) => Err(hidden()),
             Err(Refusal::Insufficient) => Err(Error::Forbidden),
         }
     }

@@ -14,6 +14,7 @@ pub enum ResourceKind {
     Team,
     TeamMember,
     Invitation,
+    Service,
 }
 
 impl ResourceKind {
@@ -27,6 +28,7 @@ impl ResourceKind {
             Self::Team => "team",
             Self::TeamMember => "team member",
             Self::Invitation => "invitation",
+            Self::Service => "service",
         }
     }
 }

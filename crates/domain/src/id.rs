@@ -82,3 +82,7 @@ typed_id!(
     /// An audit log row.
     AuditId
 );
+typed_id!(
+    /// A service of a project.
+    ServiceId
+);

@@ -4,15 +4,21 @@
 mod error;
 mod id;
 mod role;
+mod service;
+pub mod service_rules;
 mod slug;
 mod team;
 mod user;
 
 pub use error::{Error, ResourceKind};
 pub use id::{
-    ApiTokenId, AuditId, EnvironmentId, InvitationId, ProjectId, SessionId, TeamId, UserId,
+    ApiTokenId, AuditId, EnvironmentId, InvitationId, ProjectId, ServiceId, SessionId, TeamId,
+    UserId,
 };
 pub use role::Role;
+pub use service::{
+    Autoscaling, BuildConfig, HealthCheck, Resources, ServiceSpec, Volume, merge_patch,
+};
 pub use slug::{EnvName, Slug, parse_namespace};
 pub use team::TeamRole;
 pub use user::{Email, Password, parse_name};

@@ -2,8 +2,10 @@
 //! use the error body, so a malformed body or parameter gets a problem+json 4xx, never axum's
 //! plain-text rejection.
 
+mod etag;
 mod principal;
 
+pub use etag::{IfMatch, etag};
 pub use principal::Caller;
 
 use axum::extract::{

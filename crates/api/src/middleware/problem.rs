@@ -9,7 +9,8 @@ use super::RequestId;
 use crate::error::{LoggedError, PROBLEM_JSON, Problem};
 
 /// Marks a non-2xx response whose body is a document clients parse as it is (the `/health`
-/// report, which the CLI and the tunnel read even when it says "unhealthy").
+/// report, which the CLI and the tunnel read even when it says "unhealthy"; the bulk service
+/// creation's `details`, which the UI reads).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct KeepBody;
 

@@ -6,6 +6,7 @@ mod health;
 mod metrics;
 mod paging;
 mod projects;
+mod services;
 mod tokens;
 
 use utoipa::OpenApi;
@@ -47,6 +48,17 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
         ))
         .routes(routes!(projects::environments::environment_view))
         .routes(routes!(projects::environments::environment_list_visible))
+        .routes(routes!(
+            services::handlers::service_create,
+            services::handlers::service_list
+        ))
+        .routes(routes!(services::handlers::service_create_bulk))
+        .routes(routes!(
+            services::handlers::service_view,
+            services::handlers::service_update,
+            services::handlers::service_delete
+        ))
+        .routes(routes!(services::handlers::service_settings))
         .routes(routes!(activity::handlers::activity_list))
         .routes(routes!(activity::handlers::activity_actions))
         .routes(routes!(activity::handlers::activity_resource_types))

@@ -8,6 +8,7 @@ pub mod environments;
 pub mod invitations;
 pub mod outbox;
 pub mod projects;
+pub mod services;
 pub mod teams;
 pub mod users;
 
