@@ -51,10 +51,6 @@ impl Changes {
     }
 
     /// A field that changed from `from` to `to`; recorded only when they differ.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "first used by team and service updates")
-    )]
     pub(crate) fn diff<T: Serialize + PartialEq>(self, field: &str, from: &T, to: &T) -> Self {
         if from == to {
             return self;

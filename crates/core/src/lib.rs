@@ -8,11 +8,14 @@ mod auth;
 mod bootstrap;
 mod environments;
 mod external;
+mod invitations;
 pub mod page;
 mod policy;
 mod principal;
 mod projects;
 pub mod rate_limit;
+mod team_members;
+mod teams;
 
 use std::sync::Arc;
 
@@ -25,6 +28,7 @@ pub use api_tokens::{MAX_ACTIVE_TOKENS, NewToken};
 pub use audit::REDACTED;
 pub use auth::{Login, Registration};
 pub use bootstrap::BOOTSTRAP_EMAIL;
+pub use invitations::{CreatedInvitation, INVITATION_TOKEN_PREFIX, INVITATION_TTL, NewInvitation};
 pub use page::{Page, PageRequest};
 pub use policy::{Authorized, Need};
 pub use principal::{Origin, Principal, PrincipalKind};
@@ -32,6 +36,11 @@ pub use projects::{NewProject, PROJECTS_TOPIC};
 pub use switchyard_db::repo::{
     api_tokens::ApiTokenRow, environments::EnvironmentRow, projects::ProjectRow, users::UserRow,
 };
+pub use switchyard_db::repo::{
+    invitations::InvitationRow,
+    teams::{MemberRow, TeamRow},
+};
+pub use teams::{NewTeam, TeamUpdate, parse_team_role};
 
 /// How people sign in and what they get.
 #[derive(Debug, Clone)]
