@@ -20,6 +20,8 @@ use crate::Problem;
         (name = "health", description = "Probes and metrics"),
         (name = "auth", description = "Sign-in, sessions and session keys"),
         (name = "tokens", description = "API tokens of the signed-in user"),
+        (name = "teams", description = "Teams and their members"),
+        (name = "invitations", description = "Invitations to join a team"),
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),

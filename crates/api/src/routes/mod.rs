@@ -3,6 +3,7 @@
 mod auth;
 mod health;
 mod metrics;
+mod teams;
 mod tokens;
 
 use utoipa::OpenApi;
@@ -30,6 +31,29 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
             tokens::handlers::token_view,
             tokens::handlers::token_revoke
         ))
+        .routes(routes!(
+            teams::handlers::team_create,
+            teams::handlers::team_list
+        ))
+        .routes(routes!(
+            teams::handlers::team_view,
+            teams::handlers::team_update,
+            teams::handlers::team_delete
+        ))
+        .routes(routes!(teams::handlers::team_member_list))
+        .routes(routes!(
+            teams::handlers::team_member_update,
+            teams::handlers::team_member_remove
+        ))
+        .routes(routes!(
+            teams::invitations::invitation_create,
+            teams::invitations::invitation_list
+        ))
+        .routes(routes!(teams::invitations::invitation_revoke))
+        .routes(routes!(teams::invitations::invitation_list_mine))
+        .routes(routes!(teams::invitations::invitation_view))
+        .routes(routes!(teams::invitations::invitation_accept))
+        .routes(routes!(teams::invitations::invitation_decline))
         .fallback(route_not_found)
 }
 
