@@ -7,7 +7,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use switchyard_testkit::TestApp;
 
-use crate::support::{call, expect, get_ok, grant, register};
+use crate::{
+    support::{call, expect, get_ok, grant, register},
+    team_support::{User, create_team, invite, join},
+};
 
 /// What a route is, for authorization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +23,10 @@ enum Class {
     Owned,
     /// Inside a project, needing at least this project role.
     Project(Role),
+    /// Inside a team: `Viewer` for reads, `Admin` for managing it (team owner or admin).
+    Team(Role),
+    /// An invitation token: only the invited e-mail may use it (none of the matrix's callers).
+    Invitee,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +38,7 @@ enum Role {
 
 /// Every operation, classified. A route missing here fails the test: classify it.
 fn class_of(operation: &str) -> Option<Class> {
-    use Class::{Own, Owned, Project, Public};
+    use Class::{Invitee, Own, Owned, Project, Public, Team};
     Some(match operation {
         "GET /health" | "GET /health/live" | "GET /health/ready" | "GET /metrics" => Public,
         "POST /v1/auth/register" | "POST /v1/auth/login" | "POST /v1/auth/refresh" => Public,
@@ -53,6 +60,17 @@ fn class_of(operation: &str) -> Option<Class> {
         "GET /v1/services/{id}" | "GET /v1/services/{id}/settings" => Project(Role::Viewer),
         "PATCH /v1/services/{id}" => Project(Role::Developer),
         "DELETE /v1/services/{id}" => Project(Role::Admin),
+        "GET /v1/teams" | "POST /v1/teams" | "GET /v1/invitations" => Own,
+        "GET /v1/teams/{slug}" | "GET /v1/teams/{slug}/members" => Team(Role::Viewer),
+        "PATCH /v1/teams/{slug}" | "DELETE /v1/teams/{slug}" => Team(Role::Admin),
+        "PATCH /v1/teams/{slug}/members/{member_id}" => Team(Role::Admin),
+        "DELETE /v1/teams/{slug}/members/{member_id}" => Team(Role::Admin),
+        "GET /v1/teams/{slug}/invitations" | "POST /v1/teams/{slug}/invitations" => {
+            Team(Role::Admin)
+        }
+        "DELETE /v1/teams/{slug}/invitations/{invitation_id}" => Team(Role::Admin),
+        "GET /v1/invitations/{token}" => Invitee,
+        "POST /v1/invitations/{token}/accept" | "POST /v1/invitations/{token}/decline" => Invitee,
         _ => return None,
     })
 }
@@ -72,6 +90,15 @@ fn body_for(operation: &str, caller: &str) -> Option<Value> {
             "services": [{"name": format!("bulk-{caller}"), "app_path": "apps/web"}],
         })),
         "PATCH /v1/services/{id}" => Some(json!({"replicas": 2})),
+        "POST /v1/teams" => {
+            Some(json!({"name": format!("Team {caller}"), "slug": format!("t-{caller}")}))
+        }
+        "PATCH /v1/teams/{slug}" => Some(json!({"description": format!("edited by {caller}")})),
+        "PATCH /v1/teams/{slug}/members/{member_id}" => Some(json!({"role": "member"})),
+        "POST /v1/teams/{slug}/invitations" => Some(json!({
+            "email": format!("invitee-{caller}@example.com"),
+            "role": "member",
+        })),
         _ => None,
     }
 }
@@ -81,12 +108,24 @@ struct Fixture {
     environment: &'static str,
     owned_token_id: String,
     service_id: String,
+    team: &'static str,
+    member_id: String,
+    invitation_id: String,
+    invitation_token: String,
 }
 
 impl Fixture {
     fn path(&self, template: &str) -> String {
+        let slug = if template.starts_with("/v1/teams/") {
+            self.team
+        } else {
+            self.project
+        };
         let path = template
-            .replace("{slug}", self.project)
+            .replace("{slug}", slug)
+            .replace("{member_id}", &self.member_id)
+            .replace("{invitation_id}", &self.invitation_id)
+            .replace("{token}", &self.invitation_token)
             .replace("{env_name}", self.environment)
             .replace(
                 "{id}",
@@ -134,7 +173,7 @@ fn operations() -> Vec<(Method, String)> {
     let rank = |(method, path): &(Method, String)| match method.as_str() {
         "GET" => 0,
         "POST" | "PUT" | "PATCH" => 1,
-        _ if path == "/v1/projects/{slug}" => 3,
+        _ if path == "/v1/projects/{slug}" || path == "/v1/teams/{slug}" => 3,
         _ => 2,
     };
     ops.sort_by_key(|op| (rank(op), op.1.clone()));
@@ -179,11 +218,59 @@ async fn no_route_lets_one_tenant_read_or_change_another() {
     )
     .await;
     grant(&app, "member@example.com", "alpha", "viewer").await;
+    let extra = register(&app, "extra@example.com").await;
+    let (team_owner, team_viewer, extra) = (
+        user(&app, &owner_session).await,
+        user(&app, &viewer_session).await,
+        user(&app, &extra).await,
+    );
+    let slug = "alpha-team";
+    create_team(&app, &team_owner, slug).await;
+    join(
+        &app,
+        &team_owner,
+        slug,
+        &team_viewer,
+        "member@example.com",
+        "viewer",
+    )
+    .await;
+    join(
+        &app,
+        &team_owner,
+        slug,
+        &extra,
+        "extra@example.com",
+        "member",
+    )
+    .await;
+    let invitation_token = invite(
+        &app,
+        &team_owner,
+        slug,
+        "someone-else@example.com",
+        "member",
+    )
+    .await;
+    let pending = get_ok(&app, "/v1/teams/alpha-team/invitations", &owner).await;
+    let invitation_id = pending["invitations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["email"] == "someone-else@example.com")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let fixture = Fixture {
         project: "alpha",
         environment: "staging",
         owned_token_id,
         service_id: service["id"].as_str().unwrap().to_owned(),
+        team: slug,
+        member_id: extra.id,
+        invitation_id,
+        invitation_token,
     };
 
     let ops = operations();
@@ -226,7 +313,7 @@ async fn no_route_lets_one_tenant_read_or_change_another() {
             checked += 1;
         }
     }
-    assert!(checked >= 90, "only {checked} calls made");
+    assert!(checked >= 150, "only {checked} calls made");
 
     // Neither the other user nor the viewer changed anything of the owner's: the owner's own
     // calls created `env-owner` and then deleted the project, and nothing else happened to it.
@@ -238,6 +325,26 @@ async fn no_route_lets_one_tenant_read_or_change_another() {
         .filter(|a| a["project_id"].is_string() && a["actor_email"] != "owner@example.com")
         .collect();
     assert!(touched_by_others.is_empty(), "{touched_by_others:?}");
+
+    // Every action and resource type the matrix caused is listed by the activity filters.
+    let actions = get_ok(&app, "/v1/activity/actions", &other).await;
+    let types = get_ok(&app, "/v1/activity/resource-types", &other).await;
+    for row in activity["activities"].as_array().unwrap() {
+        assert!(
+            actions["actions"]
+                .as_array()
+                .unwrap()
+                .contains(&row["action"]),
+            "{row}"
+        );
+        assert!(
+            types["resource_types"]
+                .as_array()
+                .unwrap()
+                .contains(&row["resource_type"]),
+            "{row}"
+        );
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -247,11 +354,24 @@ enum Expect {
 }
 
 fn expected(class: Class, who: &str) -> Expect {
+    use StatusCode as S;
     match (class, who) {
-        (_, "anonymous") => Expect::Status(StatusCode::UNAUTHORIZED),
+        (_, "anonymous") => Expect::Status(S::UNAUTHORIZED),
+        (Class::Invitee, _) => Expect::Status(S::FORBIDDEN),
         (Class::Public | Class::Own, _) | (_, "owner") => Expect::Success,
-        (Class::Owned, _) | (Class::Project(_), "other") => Expect::Status(StatusCode::NOT_FOUND),
-        (Class::Project(Role::Viewer), _) => Expect::Success,
-        (Class::Project(Role::Developer | Role::Admin), _) => Expect::Status(StatusCode::FORBIDDEN),
+        (Class::Owned | Class::Project(_) | Class::Team(_), "other") | (Class::Owned, _) => {
+            Expect::Status(S::NOT_FOUND)
+        }
+        (Class::Project(Role::Viewer) | Class::Team(Role::Viewer), _) => Expect::Success,
+        (Class::Project(_) | Class::Team(_), _) => Expect::Status(S::FORBIDDEN),
+    }
+}
+
+/// The signed-in user behind `bearer`, as the team helpers take it.
+async fn user(app: &TestApp, bearer: &str) -> User {
+    let me = get_ok(app, "/v1/auth/me", bearer).await;
+    User {
+        token: bearer.to_owned(),
+        id: me["id"].as_str().unwrap().to_owned(),
     }
 }

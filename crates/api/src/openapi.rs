@@ -24,6 +24,8 @@ use crate::Problem;
         (name = "environments", description = "Environments (one Kubernetes namespace each) of a project"),
         (name = "services", description = "Services of a project and their settings"),
         (name = "activity", description = "The audit log of what you can see"),
+        (name = "teams", description = "Teams and their members"),
+        (name = "invitations", description = "Invitations to join a team"),
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),

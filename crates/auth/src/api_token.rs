@@ -19,9 +19,15 @@ pub struct NewApiToken {
 }
 
 pub fn generate() -> NewApiToken {
+    generate_with(PREFIX)
+}
+
+/// A secret of the same shape and storage under another `prefix` (invitation tokens use
+/// `encinv_`): `prefix` + 64 hex characters of 32 random bytes, stored as its SHA-256.
+pub fn generate_with(prefix: &str) -> NewApiToken {
     let mut bytes = [0u8; HEX_LEN / 2];
     OsRng.fill_bytes(&mut bytes);
-    let plaintext = format!("{PREFIX}{}", hex::encode(bytes));
+    let plaintext = format!("{prefix}{}", hex::encode(bytes));
     NewApiToken {
         hash: hash(&plaintext),
         prefix: plaintext[..DISPLAY_PREFIX_LEN].to_owned(),
@@ -31,9 +37,14 @@ pub fn generate() -> NewApiToken {
 
 /// Whether `token` has the API token shape (checked before any lookup).
 pub fn is_well_formed(token: &str) -> bool {
-    token.len() == PREFIX.len() + HEX_LEN
-        && token.starts_with(PREFIX)
-        && token[PREFIX.len()..]
+    is_well_formed_with(PREFIX, token)
+}
+
+/// Whether `token` is `prefix` followed by 64 lower-case hex characters.
+pub fn is_well_formed_with(prefix: &str, token: &str) -> bool {
+    token.len() == prefix.len() + HEX_LEN
+        && token.starts_with(prefix)
+        && token[prefix.len()..]
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }

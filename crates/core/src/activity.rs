@@ -14,10 +14,26 @@ pub const ACTIONS: &[&str] = &[
     "service.create",
     "service.delete",
     "service.update",
+    "team.create",
+    "team.delete",
+    "team.invitation.accept",
+    "team.invitation.create",
+    "team.invitation.decline",
+    "team.invitation.revoke",
+    "team.member.remove",
+    "team.member.update",
+    "team.update",
 ];
 
 /// The resource types the audit log records (`GET /v1/activity/resource-types`).
-pub const RESOURCE_TYPES: &[&str] = &["environment", "project", "service"];
+pub const RESOURCE_TYPES: &[&str] = &[
+    "environment",
+    "project",
+    "service",
+    "team",
+    "team_invitation",
+    "team_member",
+];
 
 /// Filters of the activity list, parsed.
 #[derive(Debug, Default)]

@@ -9,12 +9,15 @@ mod auth;
 mod bootstrap;
 mod environments;
 mod external;
+mod invitations;
 pub mod page;
 mod policy;
 mod principal;
 mod projects;
 pub mod rate_limit;
 mod services;
+mod team_members;
+mod teams;
 
 use std::sync::Arc;
 
@@ -28,6 +31,7 @@ pub use api_tokens::{MAX_ACTIVE_TOKENS, NewToken};
 pub use audit::REDACTED;
 pub use auth::{Login, Registration};
 pub use bootstrap::BOOTSTRAP_EMAIL;
+pub use invitations::{CreatedInvitation, INVITATION_TOKEN_PREFIX, INVITATION_TTL, NewInvitation};
 pub use page::{Page, PageRequest};
 pub use policy::{Authorized, Need};
 pub use principal::{Origin, Principal, PrincipalKind};
@@ -37,6 +41,11 @@ pub use switchyard_db::repo::{
     api_tokens::ApiTokenRow, audit::AuditRow, environments::EnvironmentRow, projects::ProjectRow,
     services::ServiceRow, users::UserRow,
 };
+pub use switchyard_db::repo::{
+    invitations::InvitationRow,
+    teams::{MemberRow, TeamRow},
+};
+pub use teams::{NewTeam, TeamUpdate, parse_team_role};
 
 /// How people sign in and what they get.
 #[derive(Debug, Clone)]

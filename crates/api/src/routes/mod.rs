@@ -7,6 +7,7 @@ mod metrics;
 mod paging;
 mod projects;
 mod services;
+mod teams;
 mod tokens;
 
 use utoipa::OpenApi;
@@ -62,6 +63,29 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(activity::handlers::activity_list))
         .routes(routes!(activity::handlers::activity_actions))
         .routes(routes!(activity::handlers::activity_resource_types))
+        .routes(routes!(
+            teams::handlers::team_create,
+            teams::handlers::team_list
+        ))
+        .routes(routes!(
+            teams::handlers::team_view,
+            teams::handlers::team_update,
+            teams::handlers::team_delete
+        ))
+        .routes(routes!(teams::handlers::team_member_list))
+        .routes(routes!(
+            teams::handlers::team_member_update,
+            teams::handlers::team_member_remove
+        ))
+        .routes(routes!(
+            teams::invitations::invitation_create,
+            teams::invitations::invitation_list
+        ))
+        .routes(routes!(teams::invitations::invitation_revoke))
+        .routes(routes!(teams::invitations::invitation_list_mine))
+        .routes(routes!(teams::invitations::invitation_view))
+        .routes(routes!(teams::invitations::invitation_accept))
+        .routes(routes!(teams::invitations::invitation_decline))
         .fallback(route_not_found)
 }
 

@@ -107,6 +107,26 @@ pub async fn find_by_token_hash(
     .map_err(translate("reading an invitation", &[]))
 }
 
+/// Revokes the expired pending invitation of `team` for `email`, if any, so a new one can be
+/// made (one pending invitation per address); returns its id.
+pub async fn revoke_expired(
+    conn: &mut PgConnection,
+    team: TeamId,
+    email: &str,
+) -> Result<Option<Uuid>, Error> {
+    sqlx::query_scalar!(
+        "update team_invitations set status = 'revoked', responded_at = now()
+         where team_id = $1 and lower(email) = lower($2) and status = 'pending'
+           and expires_at <= now()
+         returning id",
+        team.as_uuid(),
+        email,
+    )
+    .fetch_optional(conn)
+    .await
+    .map_err(translate("revoking an expired invitation", &[]))
+}
+
 /// A team's invitations, newest first.
 pub async fn list_for_team(
     conn: &mut PgConnection,

@@ -164,6 +164,45 @@ pub async fn upsert_member(
     Ok(())
 }
 
+/// Adds `user` with `role`; false when they are already a member (their role is left alone).
+pub async fn insert_member(
+    conn: &mut PgConnection,
+    team: TeamId,
+    user: UserId,
+    role: TeamRole,
+) -> Result<bool, Error> {
+    let done = sqlx::query!(
+        "insert into team_members (team_id, user_id, role) values ($1, $2, $3)
+         on conflict (team_id, user_id) do nothing",
+        team.as_uuid(),
+        user.as_uuid(),
+        role.as_str(),
+    )
+    .execute(conn)
+    .await
+    .map_err(translate("adding a team member", &[]))?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether someone with `email` (compared case-insensitively) is a member of `team`.
+pub async fn has_member_email(
+    conn: &mut PgConnection,
+    team: TeamId,
+    email: &str,
+) -> Result<bool, Error> {
+    sqlx::query_scalar!(
+        r#"select exists (
+               select 1 from team_members m join users u on u.id = m.user_id
+               where m.team_id = $1 and lower(u.email) = lower($2)
+           ) as "exists!""#,
+        team.as_uuid(),
+        email,
+    )
+    .fetch_one(conn)
+    .await
+    .map_err(translate("reading team members", &[]))
+}
+
 pub async fn members(conn: &mut PgConnection, team: TeamId) -> Result<Vec<MemberRow>, Error> {
     sqlx::query_as!(
         MemberRow,
