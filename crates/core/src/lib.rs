@@ -6,6 +6,7 @@ mod api_tokens;
 mod auth;
 mod bootstrap;
 mod external;
+mod oidc;
 mod principal;
 pub mod rate_limit;
 
@@ -19,6 +20,7 @@ use switchyard_queue::Redis;
 pub use api_tokens::{MAX_ACTIVE_TOKENS, NewToken};
 pub use auth::{Login, Registration};
 pub use bootstrap::BOOTSTRAP_EMAIL;
+pub use oidc::{BrowserLogin, LoginCallback, LoginRedirect, state_ttl};
 pub use principal::{Principal, PrincipalKind};
 pub use switchyard_db::repo::{api_tokens::ApiTokenRow, users::UserRow};
 
@@ -32,6 +34,8 @@ pub struct AuthSettings {
     pub admin_emails: Vec<String>,
     /// Verifier of Janua access tokens, when `ENCLII_EXTERNAL_JWKS_URL` is set.
     pub external: Option<Arc<switchyard_auth::ExternalVerifier>>,
+    /// Janua browser sign-in, when `ENCLII_AUTH_MODE=oidc`.
+    pub oidc: Option<Arc<switchyard_auth::OidcClient>>,
 }
 
 impl AuthSettings {
