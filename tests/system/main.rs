@@ -10,6 +10,8 @@ mod external;
 mod health;
 mod http;
 mod migrations;
+mod oidc;
+mod oidc_silent;
 mod openapi;
 mod rate_limits;
 mod tokens;
