@@ -95,14 +95,25 @@ pub(crate) fn set_cookie(response: &reqwest::Response) -> String {
 }
 
 impl Setup {
-    /// `GET /v1/auth/login`: the authorize URL and the state of its cookie.
-    pub(crate) async fn begin(&self) -> (String, String) {
-        let response = self
-            .browser
-            .get(self.app.url("/v1/auth/login"))
+    /// `GET path` from the browser (redirects are not followed).
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
+        self.browser.get(self.app.url(path)).send().await.unwrap()
+    }
+
+    /// Registers `email` with a password; the response.
+    pub(crate) async fn register(&self, email: &str) -> reqwest::Response {
+        self.app
+            .client
+            .post(self.app.url("/v1/auth/register"))
+            .json(&serde_json::json!({"email": email, "password": "correct horse"}))
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// `GET /v1/auth/login`: the authorize URL and the state of its cookie.
+    pub(crate) async fn begin(&self) -> (String, String) {
+        let response = self.get("/v1/auth/login").await;
         assert_eq!(response.status(), StatusCode::FOUND);
         let cookie = set_cookie(&response);
         let state = cookie
@@ -148,6 +159,11 @@ impl Setup {
     }
 }
 
+/// The field a 400 names.
+async fn rejected_field(response: reqwest::Response) -> Value {
+    problem(response, StatusCode::BAD_REQUEST).await["errors"][0]["field"].clone()
+}
+
 pub(crate) async fn problem(response: reqwest::Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status);
     response.json().await.unwrap()
@@ -156,12 +172,7 @@ pub(crate) async fn problem(response: reqwest::Response, status: StatusCode) -> 
 #[tokio::test]
 async fn browser_sign_in_end_to_end_with_the_original_query_string_contract() {
     let s = setup(Options::default()).await;
-    let response = s
-        .browser
-        .get(s.app.url("/v1/auth/login"))
-        .send()
-        .await
-        .unwrap();
+    let response = s.get("/v1/auth/login").await;
     assert_eq!(response.status(), StatusCode::FOUND);
     let authorize = location(&response);
     assert!(
@@ -219,10 +230,7 @@ async fn browser_sign_in_end_to_end_with_the_original_query_string_contract() {
 
     // The same callback again: the state was used up.
     let replay = s.callback(&back, "oauth_state", Some(state)).await;
-    assert_eq!(
-        problem(replay, StatusCode::BAD_REQUEST).await["errors"][0]["field"],
-        "state"
-    );
+    assert_eq!(rejected_field(replay).await, "state");
 }
 
 #[tokio::test]
@@ -262,17 +270,7 @@ async fn an_existing_local_user_with_the_same_email_is_linked() {
         ..Options::default()
     })
     .await;
-    let registered: Value = s
-        .app
-        .client
-        .post(s.app.url("/v1/auth/register"))
-        .json(&serde_json::json!({"email": "ada@example.com", "password": "correct horse"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let registered: Value = s.register("ada@example.com").await.json().await.unwrap();
     let first: Value = s.sign_in("ada@example.com").await.json().await.unwrap();
     assert_eq!(first["user"]["id"], registered["user"]["id"]);
     let again: Value = s.sign_in("ada@example.com").await.json().await.unwrap();
@@ -318,29 +316,17 @@ async fn a_replayed_code_is_refused_by_the_provider() {
         "{}?code={code}&state={fresh}",
         s.app.url("/v1/auth/callback")
     );
-    let body = problem(
-        s.callback(&replay, "oauth_state", Some(&fresh)).await,
-        StatusCode::BAD_REQUEST,
-    )
-    .await;
-    assert_eq!(body["errors"][0]["field"], "code");
+    let response = s.callback(&replay, "oauth_state", Some(&fresh)).await;
+    assert_eq!(rejected_field(response).await, "code");
 }
 
 #[tokio::test]
 async fn an_unverified_email_is_rejected_and_creates_no_user() {
     let s = setup(Options::default()).await;
     let response = s.sign_in("unverified-kim").await;
-    let body = problem(response, StatusCode::BAD_REQUEST).await;
-    assert_eq!(body["errors"][0]["field"], "email_verified");
+    assert_eq!(rejected_field(response).await, "email_verified");
     // No user holds the address: registering it locally succeeds.
-    let register = s
-        .app
-        .client
-        .post(s.app.url("/v1/auth/register"))
-        .json(&serde_json::json!({"email": "unverified-kim@example.com", "password": "correct horse"}))
-        .send()
-        .await
-        .unwrap();
+    let register = s.register("unverified-kim@example.com").await;
     assert_eq!(register.status(), StatusCode::CREATED);
 }
 
@@ -365,12 +351,8 @@ async fn an_id_token_with_another_nonce_is_rejected() {
         .await
         .unwrap();
     let back = s.provider.sign_in(&authorize, "nina@example.com").await;
-    let body = problem(
-        s.callback(&back, "oauth_state", Some(&state)).await,
-        StatusCode::BAD_REQUEST,
-    )
-    .await;
-    assert_eq!(body["errors"][0]["field"], "id_token");
+    let response = s.callback(&back, "oauth_state", Some(&state)).await;
+    assert_eq!(rejected_field(response).await, "id_token");
 }
 
 #[tokio::test]

@@ -26,12 +26,7 @@ async fn silent_sign_in_posts_the_tokens_to_the_ui_origin_only() {
         StatusCode::FOUND
     );
 
-    let check = s
-        .browser
-        .get(s.app.url("/v1/auth/silent-check"))
-        .send()
-        .await
-        .unwrap();
+    let check = s.get("/v1/auth/silent-check").await;
     assert_eq!(check.status(), StatusCode::OK);
     let cookie = set_cookie(&check);
     assert!(cookie.starts_with("oauth_state_silent="), "{cookie}");
@@ -137,12 +132,7 @@ async fn fragment_mode_puts_the_tokens_after_the_hash() {
         "fran@example.com"
     );
     // Without a UI origin there is nobody to post a silent result to.
-    let check = s
-        .browser
-        .get(s.app.url("/v1/auth/silent-check"))
-        .send()
-        .await
-        .unwrap();
+    let check = s.get("/v1/auth/silent-check").await;
     let body = problem(check, StatusCode::SERVICE_UNAVAILABLE).await;
     assert!(
         body["error"].as_str().unwrap().contains("ENCLII_UI_ORIGIN"),
@@ -156,12 +146,7 @@ async fn the_eleventh_sign_in_start_in_a_minute_is_429() {
     for _ in 0..10 {
         s.begin().await;
     }
-    let response = s
-        .browser
-        .get(s.app.url("/v1/auth/login"))
-        .send()
-        .await
-        .unwrap();
+    let response = s.get("/v1/auth/login").await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(response.headers().contains_key(header::RETRY_AFTER));
 }
@@ -212,12 +197,7 @@ async fn while_the_provider_is_down_sign_in_answers_503_naming_it_then_recovers(
         ..Options::default()
     })
     .await;
-    let response = s
-        .browser
-        .get(s.app.url("/v1/auth/login"))
-        .send()
-        .await
-        .unwrap();
+    let response = s.get("/v1/auth/login").await;
     let body = problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
     assert!(
         body["error"].as_str().unwrap().contains(&s.provider.issuer),
@@ -229,13 +209,7 @@ async fn while_the_provider_is_down_sign_in_answers_503_naming_it_then_recovers(
     let mut status = StatusCode::SERVICE_UNAVAILABLE;
     for _ in 0..8 {
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        status = s
-            .browser
-            .get(s.app.url("/v1/auth/login"))
-            .send()
-            .await
-            .unwrap()
-            .status();
+        status = s.get("/v1/auth/login").await.status();
         if status != StatusCode::SERVICE_UNAVAILABLE {
             break;
         }
