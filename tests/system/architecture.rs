@@ -24,7 +24,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("switchyard", &[DOMAIN, DB, QUEUE, AUTH, CORE, API]),
     (
         "switchyard-testkit",
-        &[DOMAIN, DB, QUEUE, CORE, API, "switchyard"],
+        &[DOMAIN, DB, QUEUE, AUTH, CORE, API, "switchyard"],
     ),
     ("switchyard-tests", &[]),
 ];

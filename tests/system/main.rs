@@ -11,6 +11,8 @@ mod health;
 mod http;
 mod invitations;
 mod migrations;
+mod oidc;
+mod oidc_silent;
 mod openapi;
 mod projects;
 mod rate_limits;

@@ -43,6 +43,8 @@ fn class_of(operation: &str) -> Option<Class> {
         "GET /health" | "GET /health/live" | "GET /health/ready" | "GET /metrics" => Public,
         "POST /v1/auth/register" | "POST /v1/auth/login" | "POST /v1/auth/refresh" => Public,
         "GET /v1/auth/jwks" => Public,
+        "GET /v1/auth/login" | "GET /v1/auth/callback" => Public,
+        "GET /v1/auth/silent-check" | "GET /v1/auth/callback/silent" => Public,
         "GET /v1/auth/me" | "POST /v1/auth/logout" => Own,
         "GET /v1/user/tokens" | "POST /v1/user/tokens" => Own,
         "GET /v1/user/tokens/{id}" | "DELETE /v1/user/tokens/{id}" => Owned,

@@ -20,6 +20,30 @@ pub struct HttpConfig {
     pub hsts: bool,
     /// Peers allowed to set `X-Forwarded-For` (`ENCLII_TRUSTED_PROXIES`); none by default.
     pub trusted_proxies: Vec<crate::IpNet>,
+    /// Where browser sign-in (OIDC) delivers the tokens.
+    pub browser_login: BrowserLoginConfig,
+}
+
+/// How `/v1/auth/callback` and `/v1/auth/callback/silent` hand the tokens to the UI.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BrowserLoginConfig {
+    /// `ENCLII_POST_LOGIN_REDIRECT_URL`: the callback redirects here with the tokens; unset, it
+    /// answers JSON.
+    pub post_login_redirect: Option<String>,
+    /// `ENCLII_POST_LOGIN_REDIRECT_MODE`: tokens in the query string (the original contract) or
+    /// in the fragment.
+    pub redirect_mode: RedirectMode,
+    /// `ENCLII_UI_ORIGIN`: the only origin the silent sign-in page posts its result to.
+    pub ui_origin: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RedirectMode {
+    /// `<url>?access_token=…&refresh_token=…&expires_at=<unix s>&token_type=Bearer`.
+    #[default]
+    Query,
+    /// The same parameters after `#`, so they never reach a server log or a `Referer`.
+    Fragment,
 }
 
 impl Default for HttpConfig {
@@ -32,6 +56,7 @@ impl Default for HttpConfig {
             shutdown_timeout: Duration::from_secs(20),
             hsts: false,
             trusted_proxies: Vec::new(),
+            browser_login: BrowserLoginConfig::default(),
         }
     }
 }

@@ -13,7 +13,7 @@ mod routes;
 mod state;
 
 pub use client_ip::IpNet;
-pub use config::HttpConfig;
+pub use config::{BrowserLoginConfig, HttpConfig, RedirectMode};
 pub use error::{ApiError, Problem};
 pub use health::{HealthMonitor, HealthProbes, HealthSnapshot};
 pub use metrics::Metrics;

@@ -99,7 +99,8 @@ impl ControlPlane {
         self.start_session(sessions, user).await
     }
 
-    async fn start_session(
+    /// Issues a session pair for `user` and records the session (every sign-in ends here).
+    pub(crate) async fn start_session(
         &self,
         sessions: &switchyard_queue::Redis,
         user: UserRow,

@@ -10,6 +10,7 @@ mod bootstrap;
 mod environments;
 mod external;
 mod invitations;
+mod oidc;
 pub mod page;
 mod policy;
 mod principal;
@@ -32,6 +33,7 @@ pub use audit::REDACTED;
 pub use auth::{Login, Registration};
 pub use bootstrap::BOOTSTRAP_EMAIL;
 pub use invitations::{CreatedInvitation, INVITATION_TOKEN_PREFIX, INVITATION_TTL, NewInvitation};
+pub use oidc::{BrowserLogin, LoginCallback, LoginRedirect, state_ttl};
 pub use page::{Page, PageRequest};
 pub use policy::{Authorized, Need};
 pub use principal::{Origin, Principal, PrincipalKind};
@@ -57,6 +59,8 @@ pub struct AuthSettings {
     pub admin_emails: Vec<String>,
     /// Verifier of Janua access tokens, when `ENCLII_EXTERNAL_JWKS_URL` is set.
     pub external: Option<Arc<switchyard_auth::ExternalVerifier>>,
+    /// Janua browser sign-in, when `ENCLII_AUTH_MODE=oidc`.
+    pub oidc: Option<Arc<switchyard_auth::OidcClient>>,
 }
 
 impl AuthSettings {

@@ -29,6 +29,13 @@ pub const SESSION: RateLimit = RateLimit {
     window: Duration::from_secs(60),
 };
 
+/// Browser sign-in (`GET /v1/auth/login`, `/v1/auth/callback`), per client IP.
+pub const BROWSER_SIGN_IN: RateLimit = RateLimit {
+    bucket: "browser-sign-in",
+    limit: 10,
+    window: Duration::from_secs(60),
+};
+
 /// Every authenticated request, per principal.
 pub const PRINCIPAL: RateLimit = RateLimit {
     bucket: "principal",

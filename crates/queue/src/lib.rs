@@ -1,7 +1,8 @@
 //! Redis: the connection every Redis user shares, the health probe, live login sessions
-//! (`sessions`); streams, consumer groups and the outbox relay arrive with the durable-jobs issue.
-//! The only crate that talks to Redis.
+//! (`sessions`), pending browser sign-ins (`login_state`); streams, consumer groups and the
+//! outbox relay arrive with the durable-jobs issue. The only crate that talks to Redis.
 
+mod login_state;
 mod rate;
 mod sessions;
 

@@ -43,6 +43,14 @@ pub fn auth_settings(
         .transpose()
         .context("external token verifier")?
         .map(std::sync::Arc::new);
+    let oidc = config
+        .oidc
+        .clone()
+        .map(switchyard_auth::OidcClient::new)
+        .transpose()
+        .map_err(anyhow::Error::msg)
+        .context("OIDC client")?
+        .map(std::sync::Arc::new);
     Ok(AuthSettings {
         sessions: SessionIssuer::new(
             std::sync::Arc::new(keys),
@@ -52,6 +60,7 @@ pub fn auth_settings(
         default_role: config.default_role,
         admin_emails: config.admin_emails.clone(),
         external,
+        oidc,
     })
 }
 
@@ -180,6 +189,10 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         "ENCLII_JWT_SIGNING_KEY (or ENCLII_JWT_SIGNING_KEY_FILE) is not set: session tokens cannot be signed",
     )?;
     let auth = auth_settings(&config.auth, signing_key)?;
+    if let Some(oidc) = auth.oidc.clone() {
+        // Not fatal: sign-in answers 503 naming the issuer until discovery succeeds.
+        tokio::spawn(async move { oidc.warm_up().await });
+    }
     check_schema(&pool, &switchyard_db::MIGRATOR).await?;
     let addr = SocketAddr::new(
         config

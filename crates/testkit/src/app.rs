@@ -21,6 +21,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub db: TestDb,
     pub client: reqwest::Client,
+    /// The app's Redis (its keys carry a per-test prefix), for tests that inspect the store.
+    pub redis: Option<Redis>,
     shutdown: CancellationToken,
     running: Option<Running>,
 }
@@ -48,6 +50,7 @@ pub fn test_auth_config() -> AuthConfig {
         admin_emails: Vec::new(),
         bootstrap_token: None,
         external: None,
+        oidc: None,
     }
 }
 
@@ -107,13 +110,20 @@ impl TestAppBuilder {
             .await
             .expect("binding a port");
         let shutdown = CancellationToken::new();
+        let mut auth = self.auth;
+        if let Some(oidc) = auth.oidc.as_mut().filter(|o| o.redirect_url.is_empty()) {
+            // This app's own callbacks (the port is known only now).
+            let addr = listener.local_addr().expect("bound address");
+            oidc.redirect_url = format!("http://{addr}/v1/auth/callback");
+            oidc.silent_redirect_url = format!("http://{addr}/v1/auth/callback/silent");
+        }
         let deps = ServeDeps {
             http: self.http,
             pool: db.pool.clone(),
-            redis,
+            redis: redis.clone(),
             migrator: self.migrator,
             health_interval: Duration::from_millis(200),
-            auth: auth_settings(&self.auth),
+            auth: auth_settings(&auth),
         };
         let running = switchyard::serve::spawn(listener, deps, shutdown.clone())
             .await
@@ -127,6 +137,7 @@ impl TestAppBuilder {
             addr: running.addr,
             db,
             client,
+            redis,
             shutdown,
             running: Some(running),
         }

@@ -8,16 +8,17 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use http::{HeaderMap, HeaderValue};
-use switchyard_core::rate_limit::{RateLimit, RateState, SESSION, SIGN_IN};
+use http::{HeaderMap, HeaderValue, Method};
+use switchyard_core::rate_limit::{BROWSER_SIGN_IN, RateLimit, RateState, SESSION, SIGN_IN};
 
 use crate::{ApiError, ApiState, client_ip::client_ip};
 
 /// Which routes are limited per client IP, and how.
-fn limit_for(route: &str) -> Option<&'static RateLimit> {
-    match route {
-        "/v1/auth/register" | "/v1/auth/login" => Some(&SIGN_IN),
-        "/v1/auth/refresh" | "/v1/auth/logout" => Some(&SESSION),
+fn limit_for(method: &Method, route: &str) -> Option<&'static RateLimit> {
+    match (method, route) {
+        (&Method::GET, "/v1/auth/login" | "/v1/auth/callback") => Some(&BROWSER_SIGN_IN),
+        (_, "/v1/auth/register" | "/v1/auth/login") => Some(&SIGN_IN),
+        (_, "/v1/auth/refresh" | "/v1/auth/logout") => Some(&SESSION),
         _ => None,
     }
 }
@@ -36,7 +37,7 @@ pub(crate) async fn rate_limit(
     let Some(limit) = request
         .extensions()
         .get::<MatchedPath>()
-        .and_then(|p| limit_for(p.as_str()))
+        .and_then(|p| limit_for(request.method(), p.as_str()))
     else {
         return next.run(request).await;
     };

@@ -57,6 +57,7 @@ fn state(http: HttpConfig) -> ApiState {
         default_role: switchyard_domain::Role::Developer,
         admin_emails: Vec::new(),
         external: None,
+        oidc: None,
     };
     let cp = switchyard_core::ControlPlane::new(pool.clone(), None, auth);
     ApiState::new(http, rx, cp)

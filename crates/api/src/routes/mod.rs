@@ -27,6 +27,10 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(auth::handlers::auth_logout))
         .routes(routes!(auth::handlers::auth_me))
         .routes(routes!(auth::handlers::auth_jwks))
+        .routes(routes!(auth::oidc::auth_oidc_login))
+        .routes(routes!(auth::oidc::auth_oidc_callback))
+        .routes(routes!(auth::oidc::auth_silent_check))
+        .routes(routes!(auth::oidc::auth_silent_callback))
         .routes(routes!(
             tokens::handlers::token_create,
             tokens::handlers::token_list

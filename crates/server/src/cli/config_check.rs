@@ -94,6 +94,9 @@ pub fn report(config: &Config, vars: &BTreeMap<String, String>) -> (String, Vec<
     );
     line("ENCLII_DEFAULT_ROLE", config.auth.default_role.to_string());
     line("ENCLII_ADMIN_EMAILS", config.auth.admin_emails.join(","));
+    for (name, value) in crate::config::oidc_report(config) {
+        line(name, value);
+    }
     line(
         "ENCLII_HEALTH_INTERVAL_MS",
         config.health_interval.as_millis().to_string(),

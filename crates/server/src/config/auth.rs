@@ -1,5 +1,5 @@
 //! Sign-in settings: the session signing keys, token lifetimes, roles, the dev bootstrap token and
-//! Janua (external) token verification.
+//! Janua (external) token verification; the auth mode (`oidc` settings are in `oidc.rs`).
 
 use std::time::Duration;
 
@@ -24,19 +24,21 @@ pub struct AuthConfig {
     pub bootstrap_token: Option<SecretString>,
     /// Janua access tokens are accepted when `ENCLII_EXTERNAL_JWKS_URL` is set.
     pub external: Option<switchyard_auth::ExternalConfig>,
+    /// Janua browser sign-in (`ENCLII_AUTH_MODE=oidc`).
+    pub oidc: Option<switchyard_auth::OidcConfig>,
 }
 
 pub(super) fn auth(r: &mut Reader<'_>) -> AuthConfig {
-    match r.get("ENCLII_AUTH_MODE") {
-        None | Some("local") => {}
-        Some("oidc") => r.errors.push(
-            "ENCLII_AUTH_MODE: oidc (Janua) login is not available in this version yet; use local"
-                .into(),
-        ),
-        Some(other) => r.errors.push(format!(
-            "ENCLII_AUTH_MODE: expected local or oidc, got {other:?}"
-        )),
-    }
+    let oidc = match r.get("ENCLII_AUTH_MODE") {
+        None | Some("local") => None,
+        Some("oidc") => super::oidc::client(r),
+        Some(other) => {
+            r.errors.push(format!(
+                "ENCLII_AUTH_MODE: expected local or oidc, got {other:?}"
+            ));
+            None
+        }
+    };
     let signing_key = match (
         r.get("ENCLII_JWT_SIGNING_KEY"),
         r.get("ENCLII_JWT_SIGNING_KEY_FILE"),
@@ -111,6 +113,7 @@ pub(super) fn auth(r: &mut Reader<'_>) -> AuthConfig {
             .get("ENCLII_BOOTSTRAP_TOKEN")
             .map(|t| SecretString::from(t.to_owned())),
         external: external(r),
+        oidc,
     }
 }
 

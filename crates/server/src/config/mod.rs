@@ -10,8 +10,10 @@ use switchyard_db::DbConfig;
 use switchyard_queue::RedisConfig;
 
 mod auth;
+mod oidc;
 
 pub use auth::AuthConfig;
+pub(crate) use oidc::report as oidc_report;
 
 /// Every variable this binary reads; `config check` reports other `ENCLII_*` names as unknown.
 pub const KNOWN_VARS: &[&str] = &[
@@ -50,6 +52,14 @@ pub const KNOWN_VARS: &[&str] = &[
     "ENCLII_EXTERNAL_ISSUER",
     "ENCLII_EXTERNAL_AUDIENCE",
     "ENCLII_EXTERNAL_JWKS_CACHE_TTL",
+    "ENCLII_OIDC_ISSUER",
+    "ENCLII_OIDC_CLIENT_ID",
+    "ENCLII_OIDC_CLIENT_SECRET",
+    "ENCLII_OIDC_CLIENT_SECRET_FILE",
+    "ENCLII_OIDC_REDIRECT_URL",
+    "ENCLII_POST_LOGIN_REDIRECT_URL",
+    "ENCLII_POST_LOGIN_REDIRECT_MODE",
+    "ENCLII_UI_ORIGIN",
 ];
 
 /// The original's CORS defaults: the UI's development origins.
@@ -205,6 +215,7 @@ impl Config {
                 "true or false",
             ),
             trusted_proxies: trusted_proxies(&mut r),
+            browser_login: oidc::browser_login(&mut r),
         };
         let database = database(&mut r);
         let redis = redis(&mut r);

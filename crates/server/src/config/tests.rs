@@ -100,7 +100,6 @@ fn each_invalid_value_is_reported_with_its_variable() {
         ("ENCLII_DB_POOL_SIZE", "many"),
         ("ENCLII_TRUSTED_PROXIES", "10.0.0.0/40"),
         ("ENCLII_AUTH_MODE", "saml"),
-        ("ENCLII_AUTH_MODE", "oidc"),
         ("ENCLII_JWT_SIGNING_KEY", "not a pem"),
         ("ENCLII_JWT_SIGNING_KEY_FILE", "/nonexistent/key.pem"),
         ("ENCLII_JWT_PREVIOUS_KEYS_FILE", "/nonexistent/keys.pem"),

@@ -1,7 +1,7 @@
 //! Bodies of `/v1/auth/*`, with the original field names.
 
 use serde::{Deserialize, Serialize};
-use switchyard_core::{Login, UserRow};
+use switchyard_core::{BrowserLogin, Login, UserRow};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use utoipa::ToSchema;
 
@@ -72,6 +72,13 @@ pub(crate) struct LoginResponse {
     expires_at: String,
     /// Always `Bearer`.
     token_type: &'static str,
+    /// Browser (OIDC) sign-in only: the identity provider's access token, which the UI sends
+    /// back as `X-IDP-Token`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idp_token: Option<String>,
+    /// When `idp_token` expires (RFC 3339), when the provider said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idp_token_expires_at: Option<String>,
 }
 
 impl From<Login> for LoginResponse {
@@ -82,6 +89,18 @@ impl From<Login> for LoginResponse {
             refresh_token: l.refresh_token,
             expires_at: rfc3339(l.expires_at),
             token_type: "Bearer",
+            idp_token: None,
+            idp_token_expires_at: None,
+        }
+    }
+}
+
+impl From<BrowserLogin> for LoginResponse {
+    fn from(b: BrowserLogin) -> Self {
+        Self {
+            idp_token: Some(b.idp_token),
+            idp_token_expires_at: b.idp_token_expires_at.map(rfc3339),
+            ..Self::from(b.login)
         }
     }
 }
