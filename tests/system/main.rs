@@ -5,6 +5,7 @@
 
 mod architecture;
 mod auth;
+mod builds;
 mod checksums;
 mod external;
 mod health;

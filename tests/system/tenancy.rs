@@ -62,6 +62,10 @@ fn class_of(operation: &str) -> Option<Class> {
         "GET /v1/services/{id}" | "GET /v1/services/{id}/settings" => Project(Role::Viewer),
         "PATCH /v1/services/{id}" => Project(Role::Developer),
         "DELETE /v1/services/{id}" => Project(Role::Admin),
+        "POST /v1/services/{id}/build" => Project(Role::Developer),
+        "GET /v1/services/{id}/releases" | "GET /v1/releases/{id}/sbom" => Project(Role::Viewer),
+        // Authenticated by Roundhouse's key, not a bearer: tests/system/builds.rs.
+        "POST /v1/callbacks/build-complete" => Public,
         "GET /v1/teams" | "POST /v1/teams" | "GET /v1/invitations" => Own,
         "GET /v1/teams/{slug}" | "GET /v1/teams/{slug}/members" => Team(Role::Viewer),
         "PATCH /v1/teams/{slug}" | "DELETE /v1/teams/{slug}" => Team(Role::Admin),
@@ -92,6 +96,7 @@ fn body_for(operation: &str, caller: &str) -> Option<Value> {
             "services": [{"name": format!("bulk-{caller}"), "app_path": "apps/web"}],
         })),
         "PATCH /v1/services/{id}" => Some(json!({"replicas": 2})),
+        "POST /v1/services/{id}/build" => Some(json!({"git_sha": "0123456789abcdef"})),
         "POST /v1/teams" => {
             Some(json!({"name": format!("Team {caller}"), "slug": format!("t-{caller}")}))
         }
@@ -110,6 +115,7 @@ struct Fixture {
     environment: &'static str,
     owned_token_id: String,
     service_id: String,
+    release_id: String,
     team: &'static str,
     member_id: String,
     invitation_id: String,
@@ -133,6 +139,8 @@ impl Fixture {
                 "{id}",
                 if template.starts_with("/v1/services/") {
                     &self.service_id
+                } else if template.starts_with("/v1/releases/") {
+                    &self.release_id
                 } else {
                     &self.owned_token_id
                 },
@@ -268,6 +276,7 @@ async fn no_route_lets_one_tenant_read_or_change_another() {
         project: "alpha",
         environment: "staging",
         owned_token_id,
+        release_id: built_release(&app, &owner, service["id"].as_str().unwrap()).await,
         service_id: service["id"].as_str().unwrap().to_owned(),
         team: slug,
         member_id: extra.id,
@@ -376,4 +385,36 @@ async fn user(app: &TestApp, bearer: &str) -> User {
         token: bearer.to_owned(),
         id: me["id"].as_str().unwrap().to_owned(),
     }
+}
+
+/// A release of the service that finished with an SBOM (through a signed callback).
+async fn built_release(app: &TestApp, owner: &str, service_id: &str) -> String {
+    let release = expect(
+        app,
+        Method::POST,
+        &format!("/v1/services/{service_id}/build"),
+        owner,
+        Some(json!({"git_sha": "fedcba9876543210"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = release["id"].as_str().unwrap().to_owned();
+    let body =
+        json!({"job_id": "matrix", "release_id": id, "success": true, "sbom": "{}"}).to_string();
+    let ts = time::OffsetDateTime::now_utc().unix_timestamp();
+    let key = secrecy::SecretString::from(switchyard_testkit::TEST_ROUNDHOUSE_KEY.to_owned());
+    let response = app
+        .client
+        .post(app.url("/v1/callbacks/build-complete"))
+        .header("x-enclii-timestamp", ts.to_string())
+        .header(
+            "x-enclii-signature",
+            switchyard_auth::callback::sign(&key, ts, body.as_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    id
 }

@@ -4,6 +4,7 @@
 //! in `switchyard-db`, revocation in Redis, the flows in `switchyard-core`.
 
 pub mod api_token;
+pub mod callback;
 mod error;
 pub mod external;
 #[cfg(any(test, feature = "test-support"))]

@@ -8,9 +8,11 @@ use crate::{ControlPlane, Page, PageRequest, Principal, auth::db_unavailable};
 
 /// The actions the audit log records (`GET /v1/activity/actions`).
 pub const ACTIONS: &[&str] = &[
+    "deployment.auto_triggered",
     "environment.create",
     "project.create",
     "project.delete",
+    "release.build",
     "service.create",
     "service.delete",
     "service.update",
@@ -27,8 +29,10 @@ pub const ACTIONS: &[&str] = &[
 
 /// The resource types the audit log records (`GET /v1/activity/resource-types`).
 pub const RESOURCE_TYPES: &[&str] = &[
+    "deployment",
     "environment",
     "project",
+    "release",
     "service",
     "team",
     "team_invitation",

@@ -108,30 +108,68 @@ impl<'a> Entry<'a> {
     }
 }
 
+/// Who an audit row names.
+struct Actor<'a> {
+    id: Option<uuid::Uuid>,
+    email: &'a str,
+    role: &'a str,
+    origin: Option<&'a crate::Origin>,
+    auth: &'static str,
+}
+
 /// Writes `entry` as a success by `principal`, on `conn` (the change's transaction).
 pub(crate) async fn record(
     conn: &mut PgConnection,
     principal: &Principal,
     entry: Entry<'_>,
 ) -> Result<(), Error> {
+    let actor = Actor {
+        id: Some(principal.user_id.as_uuid()),
+        email: &principal.email,
+        role: principal.role.as_str(),
+        origin: Some(&principal.origin),
+        auth: auth_kind(principal),
+    };
+    write(conn, &actor, entry).await
+}
+
+/// Writes `entry` as done by the platform itself (`actor` names which part, e.g.
+/// `auto-deploy@system.enclii.dev`, the original's actor), with role `system`.
+pub(crate) async fn record_system(
+    conn: &mut PgConnection,
+    actor: &str,
+    entry: Entry<'_>,
+) -> Result<(), Error> {
+    let actor = Actor {
+        id: None,
+        email: actor,
+        role: "system",
+        origin: None,
+        auth: "system",
+    };
+    write(conn, &actor, entry).await
+}
+
+async fn write(conn: &mut PgConnection, actor: &Actor<'_>, entry: Entry<'_>) -> Result<(), Error> {
     let changes = Value::Object(entry.changes.0);
-    let metadata = json!({ "auth": auth_kind(principal) });
+    let metadata = json!({ "auth": actor.auth });
+    let origin = actor.origin;
     audit::insert(
         conn,
         &audit::NewAudit {
             id: AuditId::new(),
-            actor_id: Some(principal.user_id.as_uuid()),
-            actor_email: &principal.email,
-            actor_role: principal.role.as_str(),
+            actor_id: actor.id,
+            actor_email: actor.email,
+            actor_role: actor.role,
             action: entry.action,
             resource_type: entry.resource_type,
             resource_id: &entry.resource_id,
             resource_name: entry.resource_name,
             project_id: entry.project_id.map(|p| p.as_uuid()),
             environment_id: entry.environment_id.map(|e| e.as_uuid()),
-            request_id: principal.origin.request_id.as_deref(),
-            ip_address: principal.origin.ip.as_deref(),
-            user_agent: principal.origin.user_agent.as_deref(),
+            request_id: origin.and_then(|o| o.request_id.as_deref()),
+            ip_address: origin.and_then(|o| o.ip.as_deref()),
+            user_agent: origin.and_then(|o| o.user_agent.as_deref()),
             outcome: "success",
             changes: &changes,
             metadata: &metadata,

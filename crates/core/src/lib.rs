@@ -7,6 +7,8 @@ mod api_tokens;
 mod audit;
 mod auth;
 mod bootstrap;
+mod build_jobs;
+mod builds;
 mod environments;
 mod external;
 mod invitations;
@@ -32,6 +34,8 @@ pub use api_tokens::{MAX_ACTIVE_TOKENS, NewToken};
 pub use audit::REDACTED;
 pub use auth::{Login, Registration};
 pub use bootstrap::BOOTSTRAP_EMAIL;
+pub use build_jobs::EnqueueRequest;
+pub use builds::{BUILDS_TOPIC, BuildResult, BuildSettings, CallbackOutcome, DEPLOYMENTS_TOPIC};
 pub use invitations::{CreatedInvitation, INVITATION_TOKEN_PREFIX, INVITATION_TTL, NewInvitation};
 pub use oidc::{BrowserLogin, LoginCallback, LoginRedirect, state_ttl};
 pub use page::{Page, PageRequest};
@@ -40,8 +44,9 @@ pub use principal::{Origin, Principal, PrincipalKind};
 pub use projects::{NewProject, PROJECTS_TOPIC};
 pub use services::{BulkFailure, MAX_BULK, SERVICES_TOPIC, ServiceInProject};
 pub use switchyard_db::repo::{
-    api_tokens::ApiTokenRow, audit::AuditRow, environments::EnvironmentRow, projects::ProjectRow,
-    services::ServiceRow, users::UserRow,
+    api_tokens::ApiTokenRow, audit::AuditRow, deployments::DeploymentRow,
+    environments::EnvironmentRow, projects::ProjectRow, releases::ReleaseRow, services::ServiceRow,
+    users::UserRow,
 };
 pub use switchyard_db::repo::{
     invitations::InvitationRow,
@@ -81,17 +86,31 @@ pub struct ControlPlane {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     pool: PgPool,
     redis: Option<Redis>,
     auth: AuthSettings,
+    builds: BuildSettings,
 }
 
 impl ControlPlane {
     pub fn new(pool: PgPool, redis: Option<Redis>, auth: AuthSettings) -> Self {
         Self {
-            inner: Arc::new(Inner { pool, redis, auth }),
+            inner: Arc::new(Inner {
+                pool,
+                redis,
+                auth,
+                builds: BuildSettings::default(),
+            }),
         }
+    }
+
+    /// This control plane with the build settings (`ENCLII_REGISTRY`, the Roundhouse key, ...).
+    #[must_use]
+    pub fn with_builds(mut self, builds: BuildSettings) -> Self {
+        Arc::make_mut(&mut self.inner).builds = builds;
+        self
     }
 
     /// The database pool (for its gauges; use-cases take connections from it).

@@ -65,6 +65,24 @@ fn spec_from_body(mut body: Value, envs: &[String]) -> Result<ServiceSpec, Error
     ServiceSpec::from_json(body)
 }
 
+async fn load(
+    conn: &mut switchyard_db::PgConnection,
+    id: ServiceId,
+    lock: bool,
+) -> Result<ServiceInProject, Error> {
+    let hidden = || Error::not_found(ResourceKind::Service, id.to_string());
+    let service = if lock {
+        services::find_for_update(conn, id).await?
+    } else {
+        services::find(conn, id).await?
+    }
+    .ok_or_else(hidden)?;
+    let project = projects::find(conn, service.project_id())
+        .await?
+        .ok_or_else(hidden)?;
+    Ok(ServiceInProject { service, project })
+}
+
 fn changes(before: &ServiceSpec, after: &ServiceSpec) -> Changes {
     let (Ok(Value::Object(before)), Ok(Value::Object(after))) =
         (serde_json::to_value(before), serde_json::to_value(after))
@@ -187,7 +205,7 @@ impl ControlPlane {
     }
 
     /// The service `id` and its project, if `principal` may do `need` there.
-    async fn service_authorized(
+    pub(crate) async fn service_authorized(
         &self,
         conn: &mut switchyard_db::PgConnection,
         principal: &Principal,
@@ -196,20 +214,24 @@ impl ControlPlane {
         lock: bool,
     ) -> Result<ServiceInProject, Error> {
         let hidden = || Error::not_found(ResourceKind::Service, id.to_string());
-        let service = if lock {
-            services::find_for_update(conn, id).await?
-        } else {
-            services::find(conn, id).await?
-        }
-        .ok_or_else(hidden)?;
-        let project = projects::find(conn, service.project_id())
-            .await?
-            .ok_or_else(hidden)?;
+        let found = load(conn, id, lock).await?;
         let project = self
-            .authorize_row(conn, principal, project, None, need, hidden)
+            .authorize_row(conn, principal, found.project, None, need, hidden)
             .await?
             .project;
-        Ok(ServiceInProject { service, project })
+        Ok(ServiceInProject {
+            service: found.service,
+            project,
+        })
+    }
+
+    /// The service `id` and its project, for the platform's own work (no caller to authorize).
+    pub(crate) async fn service_in_project(
+        &self,
+        conn: &mut switchyard_db::PgConnection,
+        id: ServiceId,
+    ) -> Result<ServiceInProject, Error> {
+        load(conn, id, false).await
     }
 
     /// `GET /v1/services/:id` and `/settings`.

@@ -86,3 +86,11 @@ typed_id!(
     /// A service of a project.
     ServiceId
 );
+typed_id!(
+    /// A release (one build of a service).
+    ReleaseId
+);
+typed_id!(
+    /// A deployment of a release to an environment.
+    DeploymentId
+);

@@ -3,6 +3,7 @@
 
 mod error;
 mod id;
+mod release;
 mod role;
 mod service;
 pub mod service_rules;
@@ -12,9 +13,10 @@ mod user;
 
 pub use error::{Error, ResourceKind};
 pub use id::{
-    ApiTokenId, AuditId, EnvironmentId, InvitationId, ProjectId, ServiceId, SessionId, TeamId,
-    UserId,
+    ApiTokenId, AuditId, DeploymentId, EnvironmentId, InvitationId, ProjectId, ReleaseId,
+    ServiceId, SessionId, TeamId, UserId,
 };
+pub use release::{GitSha, ReleaseStatus, Transition, transition};
 pub use role::Role;
 pub use service::{
     Autoscaling, BuildConfig, HealthCheck, Resources, ServiceSpec, Volume, merge_patch,

@@ -27,6 +27,7 @@ pub struct ServeDeps {
     pub migrator: &'static Migrator,
     pub health_interval: Duration,
     pub auth: AuthSettings,
+    pub builds: switchyard_core::BuildSettings,
 }
 
 /// The session signer and sign-in rules from configuration and the signing key's PEM.
@@ -86,7 +87,7 @@ pub async fn spawn(
         timeout: PROBE_TIMEOUT,
     };
     let health = HealthMonitor::start(probes, shutdown.child_token()).await;
-    let cp = ControlPlane::new(deps.pool, deps.redis, deps.auth);
+    let cp = ControlPlane::new(deps.pool, deps.redis, deps.auth).with_builds(deps.builds);
     let state = ApiState::new(deps.http, health, cp);
     let task = tokio::spawn(switchyard_api::serve(
         listener,
@@ -207,6 +208,7 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         migrator: &switchyard_db::MIGRATOR,
         health_interval: config.health_interval,
         auth,
+        builds: config.builds.settings(),
     };
     serve_until_signal(addr, deps, signals).await
 }

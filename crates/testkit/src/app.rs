@@ -9,7 +9,7 @@ use switchyard::{
     serve::{Running, ServeDeps},
 };
 use switchyard_api::HttpConfig;
-use switchyard_core::AuthSettings;
+use switchyard_core::{AuthSettings, BuildSettings};
 use switchyard_db::Migrator;
 use switchyard_domain::Role;
 use switchyard_queue::{Redis, RedisConfig};
@@ -34,7 +34,11 @@ pub struct TestAppBuilder {
     migrator: &'static Migrator,
     redis_url: Option<Option<SecretString>>,
     auth: AuthConfig,
+    builds: BuildSettings,
 }
+
+/// The key Roundhouse and a `TestApp` share (callback signatures, the enqueue bearer).
+pub const TEST_ROUNDHOUSE_KEY: &str = "test-roundhouse-key";
 
 /// The signing key of every `TestApp` (a test-only key committed under `crates/auth/testdata`).
 pub const TEST_SIGNING_KEY: &str = include_str!("../../auth/testdata/test-key-1.pem");
@@ -85,6 +89,12 @@ impl TestAppBuilder {
     }
 
     /// Redis at `url`, or none at all (`None`).
+    /// Build settings; by default the callback key is `TEST_ROUNDHOUSE_KEY`.
+    pub fn builds(mut self, builds: BuildSettings) -> Self {
+        self.builds = builds;
+        self
+    }
+
     pub fn redis_url(mut self, url: Option<SecretString>) -> Self {
         self.redis_url = Some(url);
         self
@@ -124,6 +134,10 @@ impl TestAppBuilder {
             migrator: self.migrator,
             health_interval: Duration::from_millis(200),
             auth: auth_settings(&auth),
+            builds: BuildSettings {
+                self_url: format!("http://{}", listener.local_addr().expect("bound address")),
+                ..self.builds
+            },
         };
         let running = switchyard::serve::spawn(listener, deps, shutdown.clone())
             .await
@@ -155,6 +169,10 @@ impl TestApp {
             migrator: &switchyard_db::MIGRATOR,
             redis_url: None,
             auth: test_auth_config(),
+            builds: BuildSettings {
+                callback_key: Some(SecretString::from(TEST_ROUNDHOUSE_KEY.to_owned())),
+                ..BuildSettings::default()
+            },
         }
     }
 

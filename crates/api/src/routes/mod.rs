@@ -2,6 +2,7 @@
 
 mod activity;
 mod auth;
+mod builds;
 mod health;
 mod metrics;
 mod paging;
@@ -64,6 +65,10 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
             services::handlers::service_delete
         ))
         .routes(routes!(services::handlers::service_settings))
+        .routes(routes!(builds::handlers::build_trigger))
+        .routes(routes!(builds::handlers::release_list))
+        .routes(routes!(builds::handlers::release_sbom))
+        .routes(routes!(builds::callbacks::build_complete))
         .routes(routes!(activity::handlers::activity_list))
         .routes(routes!(activity::handlers::activity_actions))
         .routes(routes!(activity::handlers::activity_resource_types))

@@ -4,10 +4,12 @@
 pub mod access;
 pub mod api_tokens;
 pub mod audit;
+pub mod deployments;
 pub mod environments;
 pub mod invitations;
 pub mod outbox;
 pub mod projects;
+pub mod releases;
 pub mod services;
 pub mod teams;
 pub mod users;

@@ -143,6 +143,7 @@ async fn migrate_and_serve(
         migrator: &switchyard_db::MIGRATOR,
         health_interval: config.health_interval,
         auth,
+        builds: config.builds.settings(),
     };
     serve_until_signal(addr, deps, signals).await
 }

@@ -10,6 +10,7 @@ use switchyard_db::DbConfig;
 use switchyard_queue::RedisConfig;
 
 mod auth;
+mod builds;
 mod oidc;
 
 pub use auth::AuthConfig;
@@ -60,6 +61,11 @@ pub const KNOWN_VARS: &[&str] = &[
     "ENCLII_POST_LOGIN_REDIRECT_URL",
     "ENCLII_POST_LOGIN_REDIRECT_MODE",
     "ENCLII_UI_ORIGIN",
+    "ENCLII_REGISTRY",
+    "ENCLII_SELF_URL",
+    "ENCLII_ROUNDHOUSE_URL",
+    "ENCLII_ROUNDHOUSE_API_KEY",
+    "ENCLII_ROUNDHOUSE_API_KEY_FILE",
 ];
 
 /// The original's CORS defaults: the UI's development origins.
@@ -111,6 +117,7 @@ pub struct Config {
     pub redis: Option<RedisConfig>,
     pub log: LogConfig,
     pub auth: AuthConfig,
+    pub builds: builds::BuildConfig,
     pub health_interval: Duration,
     pub migration_lock_wait: Duration,
 }
@@ -175,6 +182,28 @@ impl<'a> Reader<'a> {
 
     fn secs(&mut self, name: &str, default: u64) -> Duration {
         Duration::from_secs(self.parse(name, default, "a whole number of seconds"))
+    }
+
+    /// A secret given as `NAME`, or as the contents of the file `NAME_FILE` (trimmed).
+    fn secret(&mut self, name: &str) -> Option<secrecy::SecretString> {
+        if let Some(value) = self.get(name) {
+            return Some(secrecy::SecretString::from(value.to_owned()));
+        }
+        let file = format!("{name}_FILE");
+        let path = self.get(&file)?;
+        match std::fs::read_to_string(path) {
+            Ok(value) if !value.trim().is_empty() => {
+                Some(secrecy::SecretString::from(value.trim().to_owned()))
+            }
+            Ok(_) => {
+                self.errors.push(format!("{file}: {path} is empty"));
+                None
+            }
+            Err(e) => {
+                self.errors.push(format!("{file}: cannot read {path}: {e}"));
+                None
+            }
+        }
     }
 }
 
@@ -247,6 +276,7 @@ impl Config {
         }
         let migration_lock_wait = r.secs("ENCLII_MIGRATION_LOCK_TIMEOUT_SECS", 60);
         let auth = auth::auth(&mut r);
+        let builds = builds::builds(&mut r, port);
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -258,6 +288,7 @@ impl Config {
             redis,
             log,
             auth,
+            builds,
             health_interval,
             migration_lock_wait,
         })

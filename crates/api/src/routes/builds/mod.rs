@@ -1,0 +1,6 @@
+//! Builds and releases: `POST /v1/services/:id/build`, release lists, SBOMs, and Roundhouse's
+//! callback.
+
+pub(crate) mod callbacks;
+pub(crate) mod dto;
+pub(crate) mod handlers;
