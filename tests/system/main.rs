@@ -8,6 +8,7 @@ mod auth;
 mod builds;
 mod checksums;
 mod external;
+mod github;
 mod health;
 mod http;
 mod invitations;

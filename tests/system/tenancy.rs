@@ -65,7 +65,10 @@ fn class_of(operation: &str) -> Option<Class> {
         "POST /v1/services/{id}/build" => Project(Role::Developer),
         "GET /v1/services/{id}/releases" | "GET /v1/releases/{id}/sbom" => Project(Role::Viewer),
         // Authenticated by Roundhouse's key, not a bearer: tests/system/builds.rs.
-        "POST /v1/callbacks/build-complete" => Public,
+        "POST /v1/callbacks/build-complete" | "GET /v1/services" => Public,
+        // Authenticated by GitHub's signature: tests/system/github.rs.
+        "POST /v1/webhooks/github" => Public,
+        "GET /v1/projects/{slug}/webhook-deliveries" => Project(Role::Admin),
         "GET /v1/teams" | "POST /v1/teams" | "GET /v1/invitations" => Own,
         "GET /v1/teams/{slug}" | "GET /v1/teams/{slug}/members" => Team(Role::Viewer),
         "PATCH /v1/teams/{slug}" | "DELETE /v1/teams/{slug}" => Team(Role::Admin),

@@ -1,7 +1,8 @@
 //! Authentication of Roundhouse's build callbacks (DESIGN.md §10): an HMAC-SHA256 signature over
 //! `"<unix timestamp>.<raw body>"` sent as `X-Enclii-Signature: sha256=<hex>` with
 //! `X-Enclii-Timestamp` (at most 300 s old or ahead), or — for today's Roundhouse, which only
-//! knows a static key — `Authorization: Bearer <key>`. Every comparison is constant-time.
+//! knows a static key — `Authorization: Bearer <key>`. Also GitHub's webhook signature. Every
+//! comparison is constant-time.
 
 use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
@@ -35,13 +36,18 @@ pub fn sign(key: &SecretString, timestamp: i64, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac(key, timestamp, body)))
 }
 
-#[expect(clippy::expect_used, reason = "HMAC accepts keys of any length")]
 fn mac(key: &SecretString, timestamp: i64, body: &[u8]) -> Vec<u8> {
+    hmac_of(key, &[timestamp.to_string().as_bytes(), b".", body])
+}
+
+/// HMAC-SHA256 of the concatenated `parts`.
+#[expect(clippy::expect_used, reason = "HMAC accepts keys of any length")]
+fn hmac_of(key: &SecretString, parts: &[&[u8]]) -> Vec<u8> {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key.expose_secret().as_bytes())
         .expect("HMAC accepts keys of any length");
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
+    for part in parts {
+        mac.update(part);
+    }
     mac.finalize().into_bytes().to_vec()
 }
 
@@ -94,6 +100,21 @@ pub fn verify(
     }
 }
 
+/// GitHub's webhook signature: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>`.
+pub fn verify_github(
+    secret: &SecretString,
+    header: Option<&str>,
+    body: &[u8],
+) -> Result<(), CallbackRefusal> {
+    let header = header.ok_or(CallbackRefusal::Missing)?;
+    let expected = format!("sha256={}", hex::encode(hmac_of(secret, &[body])));
+    if constant_time_eq(header.trim().as_bytes(), expected.as_bytes()) {
+        Ok(())
+    } else {
+        Err(CallbackRefusal::Invalid)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +160,21 @@ mod tests {
         assert_eq!(
             verify(&key(), signed("soon", &sig), body, now),
             Err(CallbackRefusal::Stale)
+        );
+    }
+
+    #[test]
+    fn github_signatures() {
+        let body = br#"{"zen":"x"}"#;
+        let good = format!("sha256={}", hex::encode(hmac_of(&key(), &[body])));
+        assert_eq!(verify_github(&key(), Some(&good), body), Ok(()));
+        assert_eq!(
+            verify_github(&key(), Some(&good), b"{}"),
+            Err(CallbackRefusal::Invalid)
+        );
+        assert_eq!(
+            verify_github(&key(), None, body),
+            Err(CallbackRefusal::Missing)
         );
     }
 

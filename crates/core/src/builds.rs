@@ -36,6 +36,8 @@ pub struct BuildSettings {
     pub callback_key: Option<SecretString>,
     /// Our own base URL as Roundhouse reaches it (`ENCLII_SELF_URL`), for `callback_url`.
     pub self_url: String,
+    /// GitHub's webhook secret (`ENCLII_GITHUB_WEBHOOK_SECRET`); unset: the webhook answers 503.
+    pub github_webhook_secret: Option<SecretString>,
 }
 
 impl Default for BuildSettings {
@@ -44,6 +46,7 @@ impl Default for BuildSettings {
             registry: "ghcr.io/madfam-org".to_owned(),
             callback_key: None,
             self_url: "http://localhost:4200".to_owned(),
+            github_webhook_secret: None,
         }
     }
 }
@@ -97,6 +100,40 @@ impl ControlPlane {
         let spec = &found.service.spec.0;
         let branch = git_branch.unwrap_or(&spec.git_branch);
         service_rules::branch("git_branch", branch)?;
+        let release = self
+            .new_build(&mut tx, &found, &git_sha, branch, Some(principal.user_id))
+            .await?;
+        let version = &release.version;
+        let changes = Changes::new()
+            .set("git_sha", git_sha.as_str())
+            .set("git_branch", branch)
+            .set("version", version);
+        audit::record(
+            &mut tx,
+            principal,
+            Entry::new("release.build", "release", release.id, version)
+                .project(found.project.id())
+                .changes(changes),
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(|e| Error::internal("committing a build", e))?;
+        tracing::info!(release.id = %release.id, "build of {} at {} requested", spec.name, git_sha.short());
+        Ok(release)
+    }
+
+    /// A `building` release of `found` at `git_sha` and its `builds` event, in `tx`, named as
+    /// the original did (`v<YYYYMMDD-HHMMSS>-<sha7>`, `<registry>/<service>:<sha7>`).
+    pub(crate) async fn new_build(
+        &self,
+        tx: &mut switchyard_db::PgConnection,
+        found: &crate::ServiceInProject,
+        git_sha: &GitSha,
+        branch: &str,
+        triggered_by: Option<switchyard_domain::UserId>,
+    ) -> Result<ReleaseRow, Error> {
+        let spec = &found.service.spec.0;
         let now = OffsetDateTime::now_utc();
         let version = format!(
             "v{:04}{:02}{:02}-{:02}{:02}{:02}-{}",
@@ -111,20 +148,20 @@ impl ControlPlane {
         let registry = self.inner.builds.registry.trim_end_matches('/');
         let image_uri = format!("{registry}/{}:{}", spec.name, git_sha.short());
         let release = releases::insert(
-            &mut tx,
+            tx,
             &releases::NewRelease {
                 id: ReleaseId::new(),
-                service_id,
+                service_id: found.service.id(),
                 version: &version,
                 image_uri: &image_uri,
                 git_sha: git_sha.as_str(),
                 git_branch: branch,
-                triggered_by: Some(principal.user_id),
+                triggered_by,
             },
         )
         .await?;
         outbox::insert(
-            &mut tx,
+            tx,
             &outbox::NewEvent {
                 topic: BUILDS_TOPIC,
                 aggregate_id: &release.id.to_string(),
@@ -132,22 +169,6 @@ impl ControlPlane {
             },
         )
         .await?;
-        let changes = Changes::new()
-            .set("git_sha", git_sha.as_str())
-            .set("git_branch", branch)
-            .set("version", &version);
-        audit::record(
-            &mut tx,
-            principal,
-            Entry::new("release.build", "release", release.id, &version)
-                .project(found.project.id())
-                .changes(changes),
-        )
-        .await?;
-        tx.commit()
-            .await
-            .map_err(|e| Error::internal("committing a build", e))?;
-        tracing::info!(release.id = %release.id, "build of {} at {} requested", spec.name, git_sha.short());
         Ok(release)
     }
 
@@ -202,15 +223,9 @@ impl ControlPlane {
         credentials: CallbackCredentials<'_>,
         body: &[u8],
     ) -> Result<CallbackOutcome, Error> {
-        let key = self
-            .inner
-            .builds
-            .callback_key
-            .as_ref()
-            .ok_or_else(|| Error::Unavailable {
-                message: "build callbacks are not configured: set ENCLII_ROUNDHOUSE_API_KEY"
-                    .to_owned(),
-                source: None,
+        let key =
+            self.inner.builds.callback_key.as_ref().ok_or_else(|| {
+                Error::not_configured("build callbacks", "ENCLII_ROUNDHOUSE_API_KEY")
             })?;
         let now = OffsetDateTime::now_utc().unix_timestamp();
         callback::verify(key, credentials, body, now).map_err(|refusal| {

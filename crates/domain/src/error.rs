@@ -110,6 +110,14 @@ impl Error {
         }
     }
 
+    /// A subsystem that is not configured: 503 naming the setting to configure.
+    pub fn not_configured(what: &str, setting: &str) -> Self {
+        Self::Unavailable {
+            message: format!("{what} is not configured: set {setting}"),
+            source: None,
+        }
+    }
+
     /// `what` did not answer within `timeout` (a probe or call that was abandoned).
     pub fn no_answer(what: &str, timeout: std::time::Duration) -> Self {
         Self::Unavailable {

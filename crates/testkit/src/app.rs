@@ -40,6 +40,9 @@ pub struct TestAppBuilder {
 /// The key Roundhouse and a `TestApp` share (callback signatures, the enqueue bearer).
 pub const TEST_ROUNDHOUSE_KEY: &str = "test-roundhouse-key";
 
+/// The GitHub webhook secret of a `TestApp`.
+pub const TEST_GITHUB_SECRET: &str = "test-github-secret";
+
 /// The signing key of every `TestApp` (a test-only key committed under `crates/auth/testdata`).
 pub const TEST_SIGNING_KEY: &str = include_str!("../../auth/testdata/test-key-1.pem");
 
@@ -171,6 +174,7 @@ impl TestApp {
             auth: test_auth_config(),
             builds: BuildSettings {
                 callback_key: Some(SecretString::from(TEST_ROUNDHOUSE_KEY.to_owned())),
+                github_webhook_secret: Some(SecretString::from(TEST_GITHUB_SECRET.to_owned())),
                 ..BuildSettings::default()
             },
         }

@@ -3,6 +3,7 @@
 mod activity;
 mod auth;
 mod builds;
+mod github;
 mod health;
 mod metrics;
 mod paging;
@@ -69,6 +70,9 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(builds::handlers::release_list))
         .routes(routes!(builds::handlers::release_sbom))
         .routes(routes!(builds::callbacks::build_complete))
+        .routes(routes!(github::handlers::github_webhook))
+        .routes(routes!(github::handlers::github_deliveries))
+        .routes(routes!(github::handlers::services_of_repo))
         .routes(routes!(activity::handlers::activity_list))
         .routes(routes!(activity::handlers::activity_actions))
         .routes(routes!(activity::handlers::activity_resource_types))

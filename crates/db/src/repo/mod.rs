@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod deployments;
 pub mod environments;
+pub mod github;
 pub mod invitations;
 pub mod outbox;
 pub mod projects;

@@ -16,6 +16,8 @@ pub struct BuildConfig {
     pub roundhouse_url: Option<String>,
     /// `ENCLII_ROUNDHOUSE_API_KEY[_FILE]`: bearer to Roundhouse and the callbacks' HMAC key.
     pub roundhouse_key: Option<SecretString>,
+    /// `ENCLII_GITHUB_WEBHOOK_SECRET[_FILE]`: verifies `POST /v1/webhooks/github`.
+    pub github_webhook_secret: Option<SecretString>,
 }
 
 impl BuildConfig {
@@ -25,6 +27,7 @@ impl BuildConfig {
             registry: self.registry.clone(),
             callback_key: self.roundhouse_key.clone(),
             self_url: self.self_url.clone(),
+            github_webhook_secret: self.github_webhook_secret.clone(),
         }
     }
 }
@@ -57,5 +60,6 @@ pub(super) fn builds(r: &mut Reader<'_>, port: u16) -> BuildConfig {
             .unwrap_or_else(|| format!("http://localhost:{port}")),
         roundhouse_url: http_url(r, "ENCLII_ROUNDHOUSE_URL"),
         roundhouse_key: r.secret("ENCLII_ROUNDHOUSE_API_KEY"),
+        github_webhook_secret: r.secret("ENCLII_GITHUB_WEBHOOK_SECRET"),
     }
 }

@@ -66,6 +66,8 @@ pub const KNOWN_VARS: &[&str] = &[
     "ENCLII_ROUNDHOUSE_URL",
     "ENCLII_ROUNDHOUSE_API_KEY",
     "ENCLII_ROUNDHOUSE_API_KEY_FILE",
+    "ENCLII_GITHUB_WEBHOOK_SECRET",
+    "ENCLII_GITHUB_WEBHOOK_SECRET_FILE",
 ];
 
 /// The original's CORS defaults: the UI's development origins.
