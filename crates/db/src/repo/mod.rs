@@ -5,6 +5,7 @@ pub mod access;
 pub mod api_tokens;
 pub mod audit;
 pub mod environments;
+pub mod idempotency_keys;
 pub mod invitations;
 pub mod outbox;
 pub mod projects;
