@@ -9,6 +9,7 @@ mod checksums;
 mod external;
 mod health;
 mod http;
+mod idempotency;
 mod invitations;
 mod migrations;
 mod oidc;
