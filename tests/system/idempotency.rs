@@ -55,6 +55,11 @@ fn project(slug: &str) -> Value {
     json!({"name": format!("Project {slug}"), "slug": slug})
 }
 
+/// `POST /v1/projects` for `slug` under `key`.
+async fn create(app: &TestApp, bearer: &str, key: &str, slug: &str) -> Answer {
+    post(app, "/v1/projects", Some(bearer), Some(key), &project(slug)).await
+}
+
 async fn project_slugs(app: &TestApp, bearer: &str) -> Vec<String> {
     let listed = get_ok(app, "/v1/projects", bearer).await;
     listed["projects"]
@@ -93,24 +98,10 @@ async fn execute(app: &TestApp, sql: &'static str) {
 async fn a_retry_gets_the_first_response_and_creates_once() {
     let app = TestApp::spawn().await;
     let ada = register(&app, "replay@example.com").await;
-    let first = post(
-        &app,
-        "/v1/projects",
-        Some(&ada),
-        Some("key-1"),
-        &project("shop"),
-    )
-    .await;
+    let first = create(&app, &ada, "key-1", "shop").await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
     assert_eq!(first.replayed, None);
-    let again = post(
-        &app,
-        "/v1/projects",
-        Some(&ada),
-        Some("key-1"),
-        &project("shop"),
-    )
-    .await;
+    let again = create(&app, &ada, "key-1", "shop").await;
     assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
     assert_eq!(again.replayed.as_deref(), Some("true"));
     assert_eq!(again.text, first.text, "the same body, byte for byte");
@@ -126,14 +117,7 @@ async fn a_retry_gets_the_first_response_and_creates_once() {
 async fn the_key_with_a_different_request_is_422_and_creates_nothing() {
     let app = TestApp::spawn().await;
     let ada = register(&app, "reuse@example.com").await;
-    let first = post(
-        &app,
-        "/v1/projects",
-        Some(&ada),
-        Some("key-1"),
-        &project("shop"),
-    )
-    .await;
+    let first = create(&app, &ada, "key-1", "shop").await;
     assert_eq!(first.status, StatusCode::CREATED);
     for (path, body) in [
         ("/v1/projects", project("blog")),
@@ -162,22 +146,8 @@ async fn callers_have_their_own_keys() {
     let app = TestApp::spawn().await;
     let ada = register(&app, "ada-keys@example.com").await;
     let bob = register(&app, "bob-keys@example.com").await;
-    let for_ada = post(
-        &app,
-        "/v1/projects",
-        Some(&ada),
-        Some("shared"),
-        &project("ada-app"),
-    )
-    .await;
-    let for_bob = post(
-        &app,
-        "/v1/projects",
-        Some(&bob),
-        Some("shared"),
-        &project("bob-app"),
-    )
-    .await;
+    let for_ada = create(&app, &ada, "shared", "ada-app").await;
+    let for_bob = create(&app, &bob, "shared", "bob-app").await;
     for answer in [&for_ada, &for_bob] {
         assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
         assert_eq!(answer.replayed, None);
@@ -191,44 +161,16 @@ async fn callers_have_their_own_keys() {
 async fn a_refused_request_frees_its_key() {
     let app = TestApp::spawn().await;
     let ada = register(&app, "refused@example.com").await;
-    let refused = post(
-        &app,
-        "/v1/projects",
-        Some(&ada),
-        Some("key-1"),
-        &project("Not A Slug"),
-    )
-    .await;
+    let refused = create(&app, &ada, "key-1", "Not A Slug").await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
     assert_eq!(rows(&app).await, []);
-    let fixed = post(
-        &app,
-        "/v1/projects",
-        Some(&ada),
-        Some("key-1"),
-        &project("shop"),
-    )
-    .await;
+    let fixed = create(&app, &ada, "key-1", "shop").await;
     assert_eq!(fixed.status, StatusCode::CREATED, "{}", fixed.text);
     assert_eq!(fixed.replayed, None);
-    let again = post(
-        &app,
-        "/v1/projects",
-        Some(&ada),
-        Some("key-1"),
-        &project("shop"),
-    )
-    .await;
+    let again = create(&app, &ada, "key-1", "shop").await;
     assert_eq!(again.replayed.as_deref(), Some("true"));
     // A conflict is not kept either: it depends on state that may change.
-    let taken = post(
-        &app,
-        "/v1/projects",
-        Some(&ada),
-        Some("key-2"),
-        &project("shop"),
-    )
-    .await;
+    let taken = create(&app, &ada, "key-2", "shop").await;
     assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.text);
     assert_eq!(
         rows(&app).await,
@@ -297,14 +239,7 @@ async fn a_malformed_key_is_400_naming_the_header() {
     let ada = register(&app, "malformed@example.com").await;
     let long = "k".repeat(256);
     for key in ["two words", long.as_str()] {
-        let answer = post(
-            &app,
-            "/v1/projects",
-            Some(&ada),
-            Some(key),
-            &project("shop"),
-        )
-        .await;
+        let answer = create(&app, &ada, key, "shop").await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{key}");
         assert_eq!(answer.json()["errors"][0]["field"], "Idempotency-Key");
     }
@@ -337,14 +272,7 @@ async fn requests_the_header_does_not_concern_run_as_before() {
 async fn a_key_in_progress_is_409_and_an_expired_key_is_free() {
     let app = TestApp::spawn().await;
     let ada = register(&app, "pending@example.com").await;
-    let first = post(
-        &app,
-        "/v1/projects",
-        Some(&ada),
-        Some("key-1"),
-        &project("shop"),
-    )
-    .await;
+    let first = create(&app, &ada, "key-1", "shop").await;
     assert_eq!(first.status, StatusCode::CREATED);
     // As if the first request were still running.
     execute(
@@ -352,14 +280,7 @@ async fn a_key_in_progress_is_409_and_an_expired_key_is_free() {
         "update idempotency_keys set status = 'pending', response_status = null, response_body = null",
     )
     .await;
-    let busy = post(
-        &app,
-        "/v1/projects",
-        Some(&ada),
-        Some("key-1"),
-        &project("shop"),
-    )
-    .await;
+    let busy = create(&app, &ada, "key-1", "shop").await;
     assert_eq!(busy.status, StatusCode::CONFLICT, "{}", busy.text);
     assert!(
         busy.json()["error"]
@@ -375,14 +296,7 @@ async fn a_key_in_progress_is_409_and_an_expired_key_is_free() {
         "update idempotency_keys set expires_at = now() - interval '1 second'",
     )
     .await;
-    let fresh = post(
-        &app,
-        "/v1/projects",
-        Some(&ada),
-        Some("key-1"),
-        &project("blog"),
-    )
-    .await;
+    let fresh = create(&app, &ada, "key-1", "blog").await;
     assert_eq!(fresh.status, StatusCode::CREATED, "{}", fresh.text);
     assert_eq!(fresh.replayed, None);
     assert_eq!(project_slugs(&app, &ada).await, ["shop", "blog"]);
@@ -404,14 +318,7 @@ async fn a_revoked_token_gets_no_replay() {
     .await;
     let token = created["token"].as_str().unwrap();
     let id = created["id"].as_str().unwrap();
-    let first = post(
-        &app,
-        "/v1/projects",
-        Some(token),
-        Some("key-1"),
-        &project("shop"),
-    )
-    .await;
+    let first = create(&app, token, "key-1", "shop").await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
     expect(
         &app,
@@ -422,13 +329,6 @@ async fn a_revoked_token_gets_no_replay() {
         StatusCode::OK,
     )
     .await;
-    let replay = post(
-        &app,
-        "/v1/projects",
-        Some(token),
-        Some("key-1"),
-        &project("shop"),
-    )
-    .await;
+    let replay = create(&app, token, "key-1", "shop").await;
     assert_eq!(replay.status, StatusCode::UNAUTHORIZED, "{}", replay.text);
 }
