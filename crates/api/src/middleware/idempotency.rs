@@ -148,7 +148,9 @@ fn replay(kept: KeptResponse) -> Response {
 }
 
 /// Frees the key if the request is abandoned while its handler runs (the timeout, or the client
-/// hung up): its transaction was rolled back with it, so a retry must be able to run.
+/// hung up): an unfinished transaction is rolled back with it, so a retry must be able to run.
+/// (Abandoned between its commit and its response, a request's retry runs again; the lease
+/// cannot close that window without knowing whether the handler committed.)
 struct ReleaseOnDrop(Option<(ControlPlane, IdempotentRequest)>);
 
 impl ReleaseOnDrop {
