@@ -11,6 +11,7 @@ mod external;
 mod github;
 mod health;
 mod http;
+mod idempotency;
 mod invitations;
 mod migrations;
 mod oidc;

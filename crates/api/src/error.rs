@@ -123,6 +123,7 @@ pub(crate) fn status_of(e: &Error) -> StatusCode {
         Error::NotFound { .. } => StatusCode::NOT_FOUND,
         Error::AlreadyExists { .. } | Error::Conflict { .. } => StatusCode::CONFLICT,
         Error::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+        Error::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         Error::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
@@ -150,6 +151,12 @@ impl IntoResponse for ApiError {
                     problem.errors.push(FieldError {
                         field: field.clone(),
                         message: message.clone(),
+                    });
+                }
+                if matches!(e, Error::IdempotencyKeyReused) {
+                    problem.errors.push(FieldError {
+                        field: "Idempotency-Key".to_owned(),
+                        message: e.to_string(),
                     });
                 }
                 let mut response = problem.clone().into_response_with(status);
@@ -198,6 +205,7 @@ mod tests {
                 409,
             ),
             (Error::PreconditionFailed, 412),
+            (Error::IdempotencyKeyReused, 422),
             (
                 Error::RateLimited {
                     retry_after_secs: 3,

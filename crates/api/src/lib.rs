@@ -21,13 +21,16 @@ pub use state::ApiState;
 
 /// The full router: every route, wrapped in the middleware stack.
 pub fn router(state: ApiState) -> axum::Router {
-    let (router, _) = routes::routes().split_for_parts();
-    middleware::stack(router.with_state(state.clone()), &state)
+    let (router, doc) = routes::routes().split_for_parts();
+    let creating = middleware::CreatingRoutes(std::sync::Arc::new(openapi::creating_routes(doc)));
+    middleware::stack(router.with_state(state.clone()), &state, creating)
 }
 
 /// The OpenAPI 3.1 document of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes::routes().into_openapi()
+    let mut doc = routes::routes().into_openapi();
+    utoipa::Modify::modify(&openapi::IdempotencyKey, &mut doc);
+    doc
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, then lets in-flight requests finish.

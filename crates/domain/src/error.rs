@@ -65,6 +65,9 @@ pub enum Error {
     Conflict { message: String },
     #[error("the resource was modified since you read it")]
     PreconditionFailed,
+    /// An `Idempotency-Key` sent again with a different request (method, path or body).
+    #[error("this Idempotency-Key was used for a different request; send a new key")]
+    IdempotencyKeyReused,
     #[error("too many requests, retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("{message}")]
@@ -146,6 +149,7 @@ impl Error {
             Self::AlreadyExists { .. } => "already_exists",
             Self::Conflict { .. } => "conflict",
             Self::PreconditionFailed => "precondition_failed",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable { .. } => "unavailable",
             Self::Internal { .. } => "internal",

@@ -7,6 +7,7 @@ mod principal;
 
 pub use etag::{IfMatch, etag};
 pub use principal::Caller;
+pub(crate) use principal::{Authenticated, bearer};
 
 use axum::extract::{
     FromRequest, FromRequestParts,

@@ -19,7 +19,13 @@ const MISSING: &str = "Authorization required (header or token query param)";
 #[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
 
-fn bearer(parts: &Parts) -> Option<String> {
+/// A caller the idempotency middleware already authenticated; `Caller` takes it instead of
+/// verifying the token a second time.
+#[derive(Debug, Clone)]
+pub(crate) struct Authenticated(pub(crate) Principal);
+
+/// The bearer token of a request, if it carries one.
+pub(crate) fn bearer(parts: &Parts) -> Option<String> {
     if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
         let value = value.to_str().ok()?;
         let (scheme, token) = value.split_once(' ')?;
@@ -46,8 +52,13 @@ impl FromRequestParts<ApiState> for Caller {
         parts: &mut Parts,
         state: &ApiState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or(Error::unauthenticated(MISSING))?;
-        let mut principal = state.cp.authenticate(&token).await?;
+        let mut principal = match parts.extensions.get::<Authenticated>() {
+            Some(Authenticated(principal)) => principal.clone(),
+            None => {
+                let token = bearer(parts).ok_or(Error::unauthenticated(MISSING))?;
+                state.cp.authenticate(&token).await?
+            }
+        };
         let who = principal.user_id.to_string();
         state
             .cp

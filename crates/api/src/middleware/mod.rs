@@ -1,5 +1,6 @@
 //! Every tower layer, in order, in one place.
 
+mod idempotency;
 mod observe;
 mod problem;
 mod rate_limit;
@@ -14,6 +15,7 @@ use tower_http::{
     set_header::SetResponseHeaderLayer, timeout::TimeoutLayer,
 };
 
+pub(crate) use idempotency::{CreatingRoutes, NoReplay};
 pub(crate) use problem::KeepBody;
 pub(crate) use request_id::RequestId;
 
@@ -21,11 +23,15 @@ use crate::ApiState;
 
 /// Wraps `router` in the stack. Listed outermost first; a request passes them top to bottom:
 /// request id → span, metrics and access log → error body → rate limits → CORS → security headers → timeout
-/// → body limit → panic catcher → route.
-pub(crate) fn stack(router: Router, state: &ApiState) -> Router {
+/// → body limit → idempotency keys (of `creating` routes) → panic catcher → route.
+pub(crate) fn stack(router: Router, state: &ApiState, creating: CreatingRoutes) -> Router {
     let config = &state.config;
     router
         .layer(CatchPanicLayer::custom(problem::panic_response))
+        .layer(from_fn_with_state(
+            idempotency::Idempotency::new(state, creating),
+            idempotency::idempotency,
+        ))
         .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::GATEWAY_TIMEOUT,
@@ -81,6 +87,7 @@ fn cors(origins: &[HeaderValue]) -> CorsLayer {
             header::ETAG,
             header::RETRY_AFTER,
             HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("idempotent-replayed"),
             HeaderName::from_static("x-ratelimit-limit"),
             HeaderName::from_static("x-ratelimit-remaining"),
             HeaderName::from_static("x-ratelimit-reset"),

@@ -98,6 +98,7 @@ fn app() -> Router {
             request_timeout: std::time::Duration::from_millis(50),
             ..HttpConfig::default()
         }),
+        super::CreatingRoutes::default(),
     )
 }
 

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod deployments;
 pub mod environments;
 pub mod github;
+pub mod idempotency_keys;
 pub mod invitations;
 pub mod outbox;
 pub mod projects;

@@ -1,7 +1,7 @@
 //! Handlers of `/v1/teams/{slug}/invitations` (the team's side) and `/v1/invitations` (the
 //! invitee's side).
 
-use axum::extract::State;
+use axum::{Extension, extract::State};
 use http::StatusCode;
 use secrecy::ExposeSecret;
 use switchyard_core::NewInvitation;
@@ -14,6 +14,7 @@ use super::dto::{
 use crate::{
     ApiError, ApiState, Problem,
     extract::{Caller, Json, Path},
+    middleware::NoReplay,
     routes::auth::dto::MessageView,
 };
 
@@ -34,12 +35,13 @@ pub(crate) async fn invitation_create(
     Caller(principal): Caller,
     Path(slug): Path<String>,
     Json(body): Json<InvitationCreate>,
-) -> Result<(StatusCode, Json<InvitationCreated>), ApiError> {
+) -> Result<(StatusCode, Extension<NoReplay>, Json<InvitationCreated>), ApiError> {
     let new = NewInvitation::parse(&body.email, &body.role)?;
     let created = state.cp.invitation_create(&principal, &slug, new).await?;
     let token = created.token.expose_secret().to_owned();
     Ok((
         StatusCode::CREATED,
+        Extension(NoReplay),
         Json(InvitationCreated::new(created.row, token)),
     ))
 }

@@ -1,6 +1,6 @@
 //! Handlers of `/v1/user/tokens`.
 
-use axum::extract::State;
+use axum::{Extension, extract::State};
 use http::StatusCode;
 use secrecy::ExposeSecret;
 use switchyard_domain::ApiTokenId;
@@ -9,6 +9,7 @@ use super::dto::{TokenCreate, TokenCreated, TokenList, TokenListQuery, TokenView
 use crate::{
     ApiError, ApiState, Problem,
     extract::{Caller, Json, Path, Query},
+    middleware::NoReplay,
     routes::auth::dto::MessageView,
 };
 
@@ -24,7 +25,7 @@ pub(crate) async fn token_create(
     State(state): State<ApiState>,
     Caller(principal): Caller,
     Json(body): Json<TokenCreate>,
-) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
+) -> Result<(StatusCode, Extension<NoReplay>, Json<TokenCreated>), ApiError> {
     let created = state
         .cp
         .api_token_create(&principal, &body.name, &body.scopes, body.expires_in_days)
@@ -32,6 +33,7 @@ pub(crate) async fn token_create(
     let plaintext = created.plaintext.expose_secret().to_owned();
     Ok((
         StatusCode::CREATED,
+        Extension(NoReplay),
         Json(TokenCreated::new(created.row, plaintext)),
     ))
 }
