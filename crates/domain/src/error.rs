@@ -15,6 +15,7 @@ pub enum ResourceKind {
     TeamMember,
     Invitation,
     Service,
+    EnvVar,
 }
 
 impl ResourceKind {
@@ -29,6 +30,7 @@ impl ResourceKind {
             Self::TeamMember => "team member",
             Self::Invitation => "invitation",
             Self::Service => "service",
+            Self::EnvVar => "environment variable",
         }
     }
 }

@@ -86,3 +86,7 @@ typed_id!(
     /// A service of a project.
     ServiceId
 );
+typed_id!(
+    /// An environment variable of a service.
+    EnvVarId
+);

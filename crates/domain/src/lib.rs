@@ -1,8 +1,10 @@
 //! Domain nouns and rules shared by every layer: the one `Error` enum, typed IDs, roles, validated
 //! user input. No I/O lives here.
 
+mod env_var;
 mod error;
 mod id;
+mod json;
 mod role;
 mod service;
 pub mod service_rules;
@@ -10,11 +12,16 @@ mod slug;
 mod team;
 mod user;
 
+pub use env_var::{
+    BulkVariable, EnvKey, EnvValue, EnvVarBulk, EnvVarCreate, EnvVarUpdate, MAX_BULK_VARIABLES,
+    MAX_KEY_LEN, MAX_REASON_CHARS, MAX_VALUE_BYTES, parse_reason,
+};
 pub use error::{Error, ResourceKind};
 pub use id::{
-    ApiTokenId, AuditId, EnvironmentId, InvitationId, ProjectId, ServiceId, SessionId, TeamId,
-    UserId,
+    ApiTokenId, AuditId, EnvVarId, EnvironmentId, InvitationId, ProjectId, ServiceId, SessionId,
+    TeamId, UserId,
 };
+pub use json::from_json;
 pub use role::Role;
 pub use service::{
     Autoscaling, BuildConfig, HealthCheck, Resources, ServiceSpec, Volume, merge_patch,
