@@ -4,6 +4,8 @@
 pub mod access;
 pub mod api_tokens;
 pub mod audit;
+pub mod env_var_keys;
+pub mod env_vars;
 pub mod environments;
 pub mod invitations;
 pub mod outbox;
