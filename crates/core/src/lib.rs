@@ -7,6 +7,9 @@ mod api_tokens;
 mod audit;
 mod auth;
 mod bootstrap;
+mod data_keys;
+mod env_var_secrets;
+mod env_vars;
 mod environments;
 mod external;
 mod invitations;
@@ -32,6 +35,8 @@ pub use api_tokens::{MAX_ACTIVE_TOKENS, NewToken};
 pub use audit::REDACTED;
 pub use auth::{Login, Registration};
 pub use bootstrap::BOOTSTRAP_EMAIL;
+pub use data_keys::{ENCRYPTION_KEY_VAR, Rotation, rotate_envvar_key};
+pub use env_vars::{EffectiveVar, EnvVar};
 pub use invitations::{CreatedInvitation, INVITATION_TOKEN_PREFIX, INVITATION_TTL, NewInvitation};
 pub use oidc::{BrowserLogin, LoginCallback, LoginRedirect, state_ttl};
 pub use page::{Page, PageRequest};
@@ -79,6 +84,8 @@ impl AuthSettings {
 #[derive(Clone)]
 pub struct ControlPlane {
     inner: Arc<Inner>,
+    /// The key-encryption keys of env var values; without them those routes answer 503.
+    envvar_keys: Option<Arc<switchyard_auth::sealing::KeyEncryptionKeys>>,
 }
 
 struct Inner {
@@ -91,7 +98,15 @@ impl ControlPlane {
     pub fn new(pool: PgPool, redis: Option<Redis>, auth: AuthSettings) -> Self {
         Self {
             inner: Arc::new(Inner { pool, redis, auth }),
+            envvar_keys: None,
         }
+    }
+
+    /// The keys that seal env var values (`ENCLII_ENVVAR_ENCRYPTION_KEY[_PREVIOUS]`).
+    #[must_use]
+    pub fn with_envvar_keys(mut self, keys: switchyard_auth::sealing::KeyEncryptionKeys) -> Self {
+        self.envvar_keys = Some(Arc::new(keys));
+        self
     }
 
     /// The database pool (for its gauges; use-cases take connections from it).

@@ -187,7 +187,7 @@ impl ControlPlane {
     }
 
     /// The service `id` and its project, if `principal` may do `need` there.
-    async fn service_authorized(
+    pub(crate) async fn service_authorized(
         &self,
         conn: &mut switchyard_db::PgConnection,
         principal: &Principal,
