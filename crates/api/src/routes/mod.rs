@@ -2,6 +2,7 @@
 
 mod activity;
 mod auth;
+mod env_vars;
 mod health;
 mod metrics;
 mod paging;
@@ -64,6 +65,17 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
             services::handlers::service_delete
         ))
         .routes(routes!(services::handlers::service_settings))
+        .routes(routes!(
+            env_vars::handlers::env_var_list,
+            env_vars::handlers::env_var_create
+        ))
+        .routes(routes!(env_vars::handlers::env_var_bulk_upsert))
+        .routes(routes!(
+            env_vars::handlers::env_var_view,
+            env_vars::handlers::env_var_update,
+            env_vars::handlers::env_var_delete
+        ))
+        .routes(routes!(env_vars::handlers::env_var_reveal))
         .routes(routes!(activity::handlers::activity_list))
         .routes(routes!(activity::handlers::activity_actions))
         .routes(routes!(activity::handlers::activity_resource_types))
