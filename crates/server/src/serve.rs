@@ -27,6 +27,8 @@ pub struct ServeDeps {
     pub migrator: &'static Migrator,
     pub health_interval: Duration,
     pub auth: AuthSettings,
+    /// The keys that seal env var values; `None`: those routes answer 503.
+    pub envvar_keys: Option<switchyard_auth::sealing::KeyEncryptionKeys>,
 }
 
 /// The session signer and sign-in rules from configuration and the signing key's PEM.
@@ -86,7 +88,10 @@ pub async fn spawn(
         timeout: PROBE_TIMEOUT,
     };
     let health = HealthMonitor::start(probes, shutdown.child_token()).await;
-    let cp = ControlPlane::new(deps.pool, deps.redis, deps.auth);
+    let mut cp = ControlPlane::new(deps.pool, deps.redis, deps.auth);
+    if let Some(keys) = deps.envvar_keys {
+        cp = cp.with_envvar_keys(keys);
+    }
     let state = ApiState::new(deps.http, health, cp);
     let task = tokio::spawn(switchyard_api::serve(
         listener,
@@ -193,6 +198,12 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         // Not fatal: sign-in answers 503 naming the issuer until discovery succeeds.
         tokio::spawn(async move { oidc.warm_up().await });
     }
+    let envvar_keys = config.envvar_keys.keys();
+    if envvar_keys.is_none() {
+        tracing::warn!(
+            "ENCLII_ENVVAR_ENCRYPTION_KEY is not set: environment variable routes answer 503"
+        );
+    }
     check_schema(&pool, &switchyard_db::MIGRATOR).await?;
     let addr = SocketAddr::new(
         config
@@ -207,6 +218,7 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         migrator: &switchyard_db::MIGRATOR,
         health_interval: config.health_interval,
         auth,
+        envvar_keys,
     };
     serve_until_signal(addr, deps, signals).await
 }

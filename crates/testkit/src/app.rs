@@ -34,10 +34,24 @@ pub struct TestAppBuilder {
     migrator: &'static Migrator,
     redis_url: Option<Option<SecretString>>,
     auth: AuthConfig,
+    envvar_key: Option<&'static str>,
 }
 
 /// The signing key of every `TestApp` (a test-only key committed under `crates/auth/testdata`).
 pub const TEST_SIGNING_KEY: &str = include_str!("../../auth/testdata/test-key-1.pem");
+
+/// The env var encryption key of every `TestApp` (test-only; 32 bytes as base64).
+pub const TEST_ENVVAR_KEY: &str = "dGVzdC1vbmx5IGVudnZhciBrZXkgKDMyIGJ5dGVzKSE=";
+
+/// Key-encryption keys made of `current` and `previous` (base64 or hex).
+pub fn envvar_keys(
+    current: &str,
+    previous: Option<&str>,
+) -> switchyard_auth::sealing::KeyEncryptionKeys {
+    use switchyard_auth::sealing::{AesKey, KeyEncryptionKeys};
+    let parse = |k: &str| AesKey::parse(k).expect("a test key");
+    KeyEncryptionKeys::new(parse(current), previous.map(parse)).expect("distinct test keys")
+}
 
 /// Sign-in settings of a `TestApp`: the test key, the production defaults otherwise.
 pub fn test_auth_config() -> AuthConfig {
@@ -84,6 +98,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// The env var encryption key (base64 or hex), or none (`None`: those routes answer 503).
+    pub fn envvar_key(mut self, key: Option<&'static str>) -> Self {
+        self.envvar_key = key;
+        self
+    }
+
     /// Redis at `url`, or none at all (`None`).
     pub fn redis_url(mut self, url: Option<SecretString>) -> Self {
         self.redis_url = Some(url);
@@ -124,6 +144,7 @@ impl TestAppBuilder {
             migrator: self.migrator,
             health_interval: Duration::from_millis(200),
             auth: auth_settings(&auth),
+            envvar_keys: self.envvar_key.map(|k| envvar_keys(k, None)),
         };
         let running = switchyard::serve::spawn(listener, deps, shutdown.clone())
             .await
@@ -155,6 +176,7 @@ impl TestApp {
             migrator: &switchyard_db::MIGRATOR,
             redis_url: None,
             auth: test_auth_config(),
+            envvar_key: Some(TEST_ENVVAR_KEY),
         }
     }
 

@@ -15,7 +15,10 @@ mod db;
 pub mod oidc_provider;
 mod services;
 
-pub use app::{TEST_SIGNING_KEY, TestApp, TestAppBuilder, auth_settings, test_auth_config};
+pub use app::{
+    TEST_ENVVAR_KEY, TEST_SIGNING_KEY, TestApp, TestAppBuilder, auth_settings, envvar_keys,
+    test_auth_config,
+};
 pub use db::TestDb;
 pub use oidc_provider::OidcProvider;
 pub use services::{Services, services};

@@ -11,9 +11,11 @@ use switchyard_queue::RedisConfig;
 
 mod auth;
 mod oidc;
+mod secrets;
 
 pub use auth::AuthConfig;
 pub(crate) use oidc::report as oidc_report;
+pub use secrets::EnvVarKeyConfig;
 
 /// Every variable this binary reads; `config check` reports other `ENCLII_*` names as unknown.
 pub const KNOWN_VARS: &[&str] = &[
@@ -60,6 +62,8 @@ pub const KNOWN_VARS: &[&str] = &[
     "ENCLII_POST_LOGIN_REDIRECT_URL",
     "ENCLII_POST_LOGIN_REDIRECT_MODE",
     "ENCLII_UI_ORIGIN",
+    "ENCLII_ENVVAR_ENCRYPTION_KEY",
+    "ENCLII_ENVVAR_ENCRYPTION_KEY_PREVIOUS",
 ];
 
 /// The original's CORS defaults: the UI's development origins.
@@ -111,6 +115,8 @@ pub struct Config {
     pub redis: Option<RedisConfig>,
     pub log: LogConfig,
     pub auth: AuthConfig,
+    /// `ENCLII_ENVVAR_ENCRYPTION_KEY[_PREVIOUS]`.
+    pub envvar_keys: EnvVarKeyConfig,
     pub health_interval: Duration,
     pub migration_lock_wait: Duration,
 }
@@ -247,6 +253,7 @@ impl Config {
         }
         let migration_lock_wait = r.secs("ENCLII_MIGRATION_LOCK_TIMEOUT_SECS", 60);
         let auth = auth::auth(&mut r);
+        let envvar_keys = secrets::envvar_keys(&mut r);
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -258,6 +265,7 @@ impl Config {
             redis,
             log,
             auth,
+            envvar_keys,
             health_interval,
             migration_lock_wait,
         })
