@@ -6,6 +6,10 @@
 mod architecture;
 mod auth;
 mod checksums;
+mod env_var_rules;
+mod env_var_secrets;
+mod env_var_support;
+mod env_vars;
 mod external;
 mod health;
 mod http;

@@ -62,6 +62,15 @@ fn class_of(operation: &str) -> Option<Class> {
         "GET /v1/services/{id}" | "GET /v1/services/{id}/settings" => Project(Role::Viewer),
         "PATCH /v1/services/{id}" => Project(Role::Developer),
         "DELETE /v1/services/{id}" => Project(Role::Admin),
+        "GET /v1/services/{id}/env-vars" | "GET /v1/services/{id}/env-vars/{var_id}" => {
+            Project(Role::Viewer)
+        }
+        "POST /v1/services/{id}/env-vars" | "POST /v1/services/{id}/env-vars/bulk" => {
+            Project(Role::Developer)
+        }
+        "PUT /v1/services/{id}/env-vars/{var_id}"
+        | "DELETE /v1/services/{id}/env-vars/{var_id}"
+        | "POST /v1/services/{id}/env-vars/{var_id}/reveal" => Project(Role::Developer),
         "GET /v1/teams" | "POST /v1/teams" | "GET /v1/invitations" => Own,
         "GET /v1/teams/{slug}" | "GET /v1/teams/{slug}/members" => Team(Role::Viewer),
         "PATCH /v1/teams/{slug}" | "DELETE /v1/teams/{slug}" => Team(Role::Admin),
@@ -92,6 +101,15 @@ fn body_for(operation: &str, caller: &str) -> Option<Value> {
             "services": [{"name": format!("bulk-{caller}"), "app_path": "apps/web"}],
         })),
         "PATCH /v1/services/{id}" => Some(json!({"replicas": 2})),
+        "POST /v1/services/{id}/env-vars" => {
+            Some(json!({"key": format!("K_{caller}"), "value": "v"}))
+        }
+        "POST /v1/services/{id}/env-vars/bulk" => Some(json!({
+            "variables": [{"key": format!("B_{caller}"), "value": "v", "is_secret": true}],
+        })),
+        "PUT /v1/services/{id}/env-vars/{var_id}" => {
+            Some(json!({"value": format!("edited by {caller}")}))
+        }
         "POST /v1/teams" => {
             Some(json!({"name": format!("Team {caller}"), "slug": format!("t-{caller}")}))
         }
@@ -110,6 +128,8 @@ struct Fixture {
     environment: &'static str,
     owned_token_id: String,
     service_id: String,
+    /// A variable of the fixture service.
+    var_id: String,
     team: &'static str,
     member_id: String,
     invitation_id: String,
@@ -129,6 +149,7 @@ impl Fixture {
             .replace("{invitation_id}", &self.invitation_id)
             .replace("{token}", &self.invitation_token)
             .replace("{env_name}", self.environment)
+            .replace("{var_id}", &self.var_id)
             .replace(
                 "{id}",
                 if template.starts_with("/v1/services/") {
@@ -161,7 +182,8 @@ async fn api_token(app: &TestApp, session: &str, name: &str) -> (String, String)
     )
 }
 
-/// Operations in a safe order: reads, then writes, then deletes, deleting the project last.
+/// Operations in a safe order: reads, then writes, then deletes (children before their
+/// parents), deleting the project last.
 fn operations() -> Vec<(Method, String)> {
     let doc = serde_json::to_value(switchyard_api::openapi()).unwrap();
     let mut ops = Vec::new();
@@ -178,7 +200,14 @@ fn operations() -> Vec<(Method, String)> {
         _ if path == "/v1/projects/{slug}" || path == "/v1/teams/{slug}" => 3,
         _ => 2,
     };
-    ops.sort_by_key(|op| (rank(op), op.1.clone()));
+    let depth = |(method, path): &(Method, String)| {
+        std::cmp::Reverse(if method == Method::DELETE {
+            path.matches('/').count()
+        } else {
+            0
+        })
+    };
+    ops.sort_by_key(|op| (rank(op), depth(op), op.1.clone()));
     ops
 }
 
@@ -216,6 +245,15 @@ async fn no_route_lets_one_tenant_read_or_change_another() {
         "/v1/projects/alpha/services",
         &owner,
         Some(json!({"name": "web", "git_repo": "https://github.com/acme/web"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let var = expect(
+        &app,
+        Method::POST,
+        &format!("/v1/services/{}/env-vars", service["id"].as_str().unwrap()),
+        &owner,
+        Some(json!({"key": "DATABASE_URL", "value": "postgres://db/x", "is_secret": true})),
         StatusCode::CREATED,
     )
     .await;
@@ -269,6 +307,7 @@ async fn no_route_lets_one_tenant_read_or_change_another() {
         environment: "staging",
         owned_token_id,
         service_id: service["id"].as_str().unwrap().to_owned(),
+        var_id: var["id"].as_str().unwrap().to_owned(),
         team: slug,
         member_id: extra.id,
         invitation_id,
