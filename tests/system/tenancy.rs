@@ -69,6 +69,15 @@ fn class_of(operation: &str) -> Option<Class> {
         // Authenticated by GitHub's signature: tests/system/github.rs.
         "POST /v1/webhooks/github" => Public,
         "GET /v1/projects/{slug}/webhook-deliveries" => Project(Role::Admin),
+        "GET /v1/services/{id}/env-vars" | "GET /v1/services/{id}/env-vars/{var_id}" => {
+            Project(Role::Viewer)
+        }
+        "POST /v1/services/{id}/env-vars" | "POST /v1/services/{id}/env-vars/bulk" => {
+            Project(Role::Developer)
+        }
+        "PUT /v1/services/{id}/env-vars/{var_id}"
+        | "DELETE /v1/services/{id}/env-vars/{var_id}"
+        | "POST /v1/services/{id}/env-vars/{var_id}/reveal" => Project(Role::Developer),
         "GET /v1/teams" | "POST /v1/teams" | "GET /v1/invitations" => Own,
         "GET /v1/teams/{slug}" | "GET /v1/teams/{slug}/members" => Team(Role::Viewer),
         "PATCH /v1/teams/{slug}" | "DELETE /v1/teams/{slug}" => Team(Role::Admin),
@@ -100,6 +109,15 @@ fn body_for(operation: &str, caller: &str) -> Option<Value> {
         })),
         "PATCH /v1/services/{id}" => Some(json!({"replicas": 2})),
         "POST /v1/services/{id}/build" => Some(json!({"git_sha": "0123456789abcdef"})),
+        "POST /v1/services/{id}/env-vars" => {
+            Some(json!({"key": format!("K_{caller}"), "value": "v"}))
+        }
+        "POST /v1/services/{id}/env-vars/bulk" => Some(json!({
+            "variables": [{"key": format!("B_{caller}"), "value": "v", "is_secret": true}],
+        })),
+        "PUT /v1/services/{id}/env-vars/{var_id}" => {
+            Some(json!({"value": format!("edited by {caller}")}))
+        }
         "POST /v1/teams" => {
             Some(json!({"name": format!("Team {caller}"), "slug": format!("t-{caller}")}))
         }
@@ -119,6 +137,8 @@ struct Fixture {
     owned_token_id: String,
     service_id: String,
     release_id: String,
+    /// A variable of the fixture service.
+    var_id: String,
     team: &'static str,
     member_id: String,
     invitation_id: String,
@@ -138,6 +158,7 @@ impl Fixture {
             .replace("{invitation_id}", &self.invitation_id)
             .replace("{token}", &self.invitation_token)
             .replace("{env_name}", self.environment)
+            .replace("{var_id}", &self.var_id)
             .replace(
                 "{id}",
                 if template.starts_with("/v1/services/") {
@@ -172,7 +193,8 @@ async fn api_token(app: &TestApp, session: &str, name: &str) -> (String, String)
     )
 }
 
-/// Operations in a safe order: reads, then writes, then deletes, deleting the project last.
+/// Operations in a safe order: reads, then writes, then deletes (children before their
+/// parents), deleting the project last.
 fn operations() -> Vec<(Method, String)> {
     let doc = serde_json::to_value(switchyard_api::openapi()).unwrap();
     let mut ops = Vec::new();
@@ -189,7 +211,14 @@ fn operations() -> Vec<(Method, String)> {
         _ if path == "/v1/projects/{slug}" || path == "/v1/teams/{slug}" => 3,
         _ => 2,
     };
-    ops.sort_by_key(|op| (rank(op), op.1.clone()));
+    let depth = |(method, path): &(Method, String)| {
+        std::cmp::Reverse(if method == Method::DELETE {
+            path.matches('/').count()
+        } else {
+            0
+        })
+    };
+    ops.sort_by_key(|op| (rank(op), depth(op), op.1.clone()));
     ops
 }
 
@@ -227,6 +256,15 @@ async fn no_route_lets_one_tenant_read_or_change_another() {
         "/v1/projects/alpha/services",
         &owner,
         Some(json!({"name": "web", "git_repo": "https://github.com/acme/web"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let var = expect(
+        &app,
+        Method::POST,
+        &format!("/v1/services/{}/env-vars", service["id"].as_str().unwrap()),
+        &owner,
+        Some(json!({"key": "DATABASE_URL", "value": "postgres://db/x", "is_secret": true})),
         StatusCode::CREATED,
     )
     .await;
@@ -281,6 +319,7 @@ async fn no_route_lets_one_tenant_read_or_change_another() {
         owned_token_id,
         release_id: built_release(&app, &owner, service["id"].as_str().unwrap()).await,
         service_id: service["id"].as_str().unwrap().to_owned(),
+        var_id: var["id"].as_str().unwrap().to_owned(),
         team: slug,
         member_id: extra.id,
         invitation_id,

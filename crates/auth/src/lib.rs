@@ -1,5 +1,6 @@
 //! Identity primitives: the RS256 signing keys and their JWKS, session JWTs (issue and verify),
-//! API tokens (`enclii_…`), password hashes, and the OpenID Connect relying party for Janua
+//! API tokens (`enclii_…`), password hashes, envelope encryption of stored values (`sealing`),
+//! and the OpenID Connect relying party for Janua
 //! browser sign-in. Pure and synchronous: storage (users, tokens) lives
 //! in `switchyard-db`, revocation in Redis, the flows in `switchyard-core`.
 
@@ -13,6 +14,7 @@ pub mod keys;
 pub mod oidc;
 mod oidc_http;
 pub mod password;
+pub mod sealing;
 pub mod session;
 
 pub use error::AuthError;

@@ -9,6 +9,11 @@ use crate::{ControlPlane, Page, PageRequest, Principal, auth::db_unavailable};
 /// The actions the audit log records (`GET /v1/activity/actions`).
 pub const ACTIONS: &[&str] = &[
     "deployment.auto_triggered",
+    "env_var.bulk_upsert",
+    "env_var.create",
+    "env_var.delete",
+    "env_var.reveal",
+    "env_var.update",
     "environment.create",
     "project.create",
     "project.delete",
@@ -30,6 +35,7 @@ pub const ACTIONS: &[&str] = &[
 /// The resource types the audit log records (`GET /v1/activity/resource-types`).
 pub const RESOURCE_TYPES: &[&str] = &[
     "deployment",
+    "env_var",
     "environment",
     "project",
     "release",

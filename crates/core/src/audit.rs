@@ -61,6 +61,22 @@ impl Changes {
         self.set(field, json!({ "from": from, "to": to }))
     }
 
+    /// A yes/no field (recorded whatever its name: a `bool` cannot carry a secret); `from` is
+    /// `None` for a creation, and an unchanged flag is left out.
+    pub(crate) fn flag(mut self, field: &str, from: Option<bool>, to: bool) -> Self {
+        match from {
+            None => {
+                self.0.insert(field.to_owned(), Value::from(to));
+            }
+            Some(from) if from != to => {
+                self.0
+                    .insert(field.to_owned(), json!({ "from": from, "to": to }));
+            }
+            Some(_) => {}
+        }
+        self
+    }
+
     /// A secret field: the row says it changed, never to what.
     pub(crate) fn secret(mut self, field: &str) -> Self {
         self.0.insert(field.to_owned(), Value::from(REDACTED));
@@ -77,6 +93,9 @@ pub(crate) struct Entry<'a> {
     pub(crate) project_id: Option<ProjectId>,
     pub(crate) environment_id: Option<EnvironmentId>,
     pub(crate) changes: Changes,
+    /// Facts beyond the field changes (e.g. why a secret was revealed), written into
+    /// `metadata`. Never a secret value.
+    pub(crate) metadata: Map<String, Value>,
 }
 
 impl<'a> Entry<'a> {
@@ -94,11 +113,22 @@ impl<'a> Entry<'a> {
             project_id: None,
             environment_id: None,
             changes: Changes::new(),
+            metadata: Map::new(),
         }
     }
 
     pub(crate) fn project(mut self, id: ProjectId) -> Self {
         self.project_id = Some(id);
+        self
+    }
+
+    pub(crate) fn environment(mut self, id: Option<EnvironmentId>) -> Self {
+        self.environment_id = id;
+        self
+    }
+
+    pub(crate) fn metadata(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.metadata.insert(name.to_owned(), value.into());
         self
     }
 
@@ -152,7 +182,9 @@ pub(crate) async fn record_system(
 
 async fn write(conn: &mut PgConnection, actor: &Actor<'_>, entry: Entry<'_>) -> Result<(), Error> {
     let changes = Value::Object(entry.changes.0);
-    let metadata = json!({ "auth": actor.auth });
+    let mut metadata = entry.metadata;
+    metadata.insert("auth".to_owned(), actor.auth.into());
+    let metadata = Value::Object(metadata);
     let origin = actor.origin;
     audit::insert(
         conn,
@@ -199,7 +231,10 @@ mod tests {
             .diff("db_password", &"old", &"new")
             .diff("replicas", &1, &3)
             .diff("branch", &"main", &"main")
-            .secret("DATABASE_URL");
+            .secret("DATABASE_URL")
+            .flag("is_secret", None, true)
+            .flag("was_secret", Some(true), true)
+            .flag("secret_now", Some(false), true);
         let text = Value::Object(changes.0).to_string();
         for secret in ["hunter2", "abc", "old", "new"] {
             assert!(
@@ -214,5 +249,14 @@ mod tests {
             "unchanged fields are left out: {text}"
         );
         assert!(text.contains(r#""DATABASE_URL":"[redacted]""#), "{text}");
+        assert!(text.contains(r#""is_secret":true"#), "{text}");
+        assert!(
+            !text.contains("was_secret"),
+            "unchanged flags are left out: {text}"
+        );
+        assert!(
+            text.contains(r#""secret_now":{"from":false,"to":true}"#),
+            "{text}"
+        );
     }
 }

@@ -9,6 +9,9 @@ mod auth;
 mod bootstrap;
 mod build_jobs;
 mod builds;
+mod data_keys;
+mod env_var_secrets;
+mod env_vars;
 mod environments;
 mod external;
 mod github;
@@ -38,6 +41,8 @@ pub use auth::{Login, Registration};
 pub use bootstrap::BOOTSTRAP_EMAIL;
 pub use build_jobs::EnqueueRequest;
 pub use builds::{BUILDS_TOPIC, BuildResult, BuildSettings, CallbackOutcome, DEPLOYMENTS_TOPIC};
+pub use data_keys::{ENCRYPTION_KEY_VAR, Rotation, rotate_envvar_key};
+pub use env_vars::{EffectiveVar, EnvVar};
 pub use github::{DeliveryOutcome, DeliveryRow};
 pub use idempotency::{Claim, IDEMPOTENCY_TTL, IdempotentRequest, KeptResponse, Outcome};
 pub use invitations::{CreatedInvitation, INVITATION_TOKEN_PREFIX, INVITATION_TTL, NewInvitation};
@@ -88,6 +93,8 @@ impl AuthSettings {
 #[derive(Clone)]
 pub struct ControlPlane {
     inner: Arc<Inner>,
+    /// The key-encryption keys of env var values; without them those routes answer 503.
+    envvar_keys: Option<Arc<switchyard_auth::sealing::KeyEncryptionKeys>>,
 }
 
 #[derive(Clone)]
@@ -107,6 +114,7 @@ impl ControlPlane {
                 auth,
                 builds: BuildSettings::default(),
             }),
+            envvar_keys: None,
         }
     }
 
@@ -114,6 +122,13 @@ impl ControlPlane {
     #[must_use]
     pub fn with_builds(mut self, builds: BuildSettings) -> Self {
         Arc::make_mut(&mut self.inner).builds = builds;
+        self
+    }
+
+    /// The keys that seal env var values (`ENCLII_ENVVAR_ENCRYPTION_KEY[_PREVIOUS]`).
+    #[must_use]
+    pub fn with_envvar_keys(mut self, keys: switchyard_auth::sealing::KeyEncryptionKeys) -> Self {
+        self.envvar_keys = Some(Arc::new(keys));
         self
     }
 

@@ -36,6 +36,13 @@ pub const BROWSER_SIGN_IN: RateLimit = RateLimit {
     window: Duration::from_secs(60),
 };
 
+/// Revealing a secret environment variable, per principal.
+pub const ENV_VAR_REVEAL: RateLimit = RateLimit {
+    bucket: "env-var-reveal",
+    limit: 30,
+    window: Duration::from_secs(60),
+};
+
 /// Every authenticated request, per principal.
 pub const PRINCIPAL: RateLimit = RateLimit {
     bucket: "principal",

@@ -16,6 +16,7 @@ pub enum ResourceKind {
     Invitation,
     Service,
     Release,
+    EnvVar,
 }
 
 impl ResourceKind {
@@ -31,6 +32,7 @@ impl ResourceKind {
             Self::Invitation => "invitation",
             Self::Service => "service",
             Self::Release => "release",
+            Self::EnvVar => "environment variable",
         }
     }
 }

@@ -94,3 +94,7 @@ typed_id!(
     /// A deployment of a release to an environment.
     DeploymentId
 );
+typed_id!(
+    /// An environment variable of a service.
+    EnvVarId
+);

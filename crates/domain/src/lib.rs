@@ -1,8 +1,10 @@
 //! Domain nouns and rules shared by every layer: the one `Error` enum, typed IDs, roles, validated
 //! user input. No I/O lives here.
 
+mod env_var;
 mod error;
 mod id;
+mod json;
 mod release;
 mod role;
 mod service;
@@ -11,11 +13,16 @@ mod slug;
 mod team;
 mod user;
 
+pub use env_var::{
+    BulkVariable, EnvKey, EnvValue, EnvVarBulk, EnvVarCreate, EnvVarUpdate, MAX_BULK_VARIABLES,
+    MAX_KEY_LEN, MAX_REASON_CHARS, MAX_VALUE_BYTES, parse_reason,
+};
 pub use error::{Error, ResourceKind};
 pub use id::{
-    ApiTokenId, AuditId, DeploymentId, EnvironmentId, InvitationId, ProjectId, ReleaseId,
+    ApiTokenId, AuditId, DeploymentId, EnvVarId, EnvironmentId, InvitationId, ProjectId, ReleaseId,
     ServiceId, SessionId, TeamId, UserId,
 };
+pub use json::from_json;
 pub use release::{GitSha, ReleaseStatus, Transition, transition};
 pub use role::Role;
 pub use service::{

@@ -207,26 +207,7 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 impl ServiceSpec {
     /// A spec from a JSON document (a create body, or a patched spec), fully validated.
     pub fn from_json(value: Value) -> Result<Self, Error> {
-        let spec: Self = serde_path_to_error::deserialize(value).map_err(|e| {
-            let path = e.path().to_string();
-            // A missing field is reported at its parent object: name the field itself.
-            let missing = e
-                .inner()
-                .to_string()
-                .strip_prefix("missing field `")
-                .and_then(|rest| rest.split('`').next())
-                .map(str::to_owned);
-            let field = match (path.as_str(), missing) {
-                (".", Some(name)) => name,
-                (".", None) => "body".to_owned(),
-                (parent, Some(name)) => format!("{parent}.{name}"),
-                (path, None) => path.to_owned(),
-            };
-            Error::InvalidInput {
-                message: format!("{field}: {}", e.inner()),
-                field: Some(field),
-            }
-        })?;
+        let spec: Self = crate::from_json(value)?;
         spec.validate()?;
         Ok(spec)
     }

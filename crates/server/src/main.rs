@@ -35,6 +35,11 @@ enum Command {
     },
     /// Exit 0 when the API on ENCLII_PORT answers /health/live (for container health checks).
     Healthcheck,
+    /// Manage the keys of env var values.
+    Secrets {
+        #[command(subcommand)]
+        action: SecretsAction,
+    },
     /// Everything in one process: private PostgreSQL and Redis, migrations, the API.
     Dev {
         /// Where the private servers keep their data between runs.
@@ -51,6 +56,20 @@ enum MigrateAction {
     Status,
     /// Fail unless every migration is applied unchanged (the database may be ahead).
     Verify,
+}
+
+#[derive(Subcommand)]
+enum SecretsAction {
+    /// Re-seal every env var value under a new data key wrapped by ENCLII_ENVVAR_ENCRYPTION_KEY,
+    /// then delete the data keys nothing uses (safe to interrupt and run again).
+    RotateKey {
+        /// Values re-sealed per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch_size: i64,
+        /// Finish an interrupted rotation under its data key instead of starting another.
+        #[arg(long)]
+        resume: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -154,6 +173,15 @@ async fn run(command: Command, config: Config, signals: &mut serve::Signals) -> 
                 MigrateAction::Verify => cli::migrate::verify(&url, migrator).await?,
             };
             print!("{out}");
+            Ok(())
+        }
+        Command::Secrets {
+            action: SecretsAction::RotateKey { batch_size, resume },
+        } => {
+            print!(
+                "{}",
+                cli::secrets::rotate_key(&config, batch_size, resume).await?
+            );
             Ok(())
         }
         Command::Openapi | Command::Config { .. } | Command::Healthcheck => Ok(()),

@@ -28,6 +28,8 @@ pub struct ServeDeps {
     pub health_interval: Duration,
     pub auth: AuthSettings,
     pub builds: switchyard_core::BuildSettings,
+    /// The keys that seal env var values; `None`: those routes answer 503.
+    pub envvar_keys: Option<switchyard_auth::sealing::KeyEncryptionKeys>,
 }
 
 /// The session signer and sign-in rules from configuration and the signing key's PEM.
@@ -87,7 +89,10 @@ pub async fn spawn(
         timeout: PROBE_TIMEOUT,
     };
     let health = HealthMonitor::start(probes, shutdown.child_token()).await;
-    let cp = ControlPlane::new(deps.pool, deps.redis, deps.auth).with_builds(deps.builds);
+    let mut cp = ControlPlane::new(deps.pool, deps.redis, deps.auth).with_builds(deps.builds);
+    if let Some(keys) = deps.envvar_keys {
+        cp = cp.with_envvar_keys(keys);
+    }
     let state = ApiState::new(deps.http, health, cp);
     let task = tokio::spawn(switchyard_api::serve(
         listener,
@@ -194,6 +199,12 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         // Not fatal: sign-in answers 503 naming the issuer until discovery succeeds.
         tokio::spawn(async move { oidc.warm_up().await });
     }
+    let envvar_keys = config.envvar_keys.keys();
+    if envvar_keys.is_none() {
+        tracing::warn!(
+            "ENCLII_ENVVAR_ENCRYPTION_KEY is not set: environment variable routes answer 503"
+        );
+    }
     check_schema(&pool, &switchyard_db::MIGRATOR).await?;
     let addr = SocketAddr::new(
         config
@@ -209,6 +220,7 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         health_interval: config.health_interval,
         auth,
         builds: config.builds.settings(),
+        envvar_keys,
     };
     serve_until_signal(addr, deps, signals).await
 }

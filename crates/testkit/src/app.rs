@@ -35,6 +35,7 @@ pub struct TestAppBuilder {
     redis_url: Option<Option<SecretString>>,
     auth: AuthConfig,
     builds: BuildSettings,
+    envvar_key: Option<&'static str>,
 }
 
 /// The key Roundhouse and a `TestApp` share (callback signatures, the enqueue bearer).
@@ -45,6 +46,19 @@ pub const TEST_GITHUB_SECRET: &str = "test-github-secret";
 
 /// The signing key of every `TestApp` (a test-only key committed under `crates/auth/testdata`).
 pub const TEST_SIGNING_KEY: &str = include_str!("../../auth/testdata/test-key-1.pem");
+
+/// The env var encryption key of every `TestApp` (test-only; 32 bytes as base64).
+pub const TEST_ENVVAR_KEY: &str = "dGVzdC1vbmx5IGVudnZhciBrZXkgKDMyIGJ5dGVzKSE=";
+
+/// Key-encryption keys made of `current` and `previous` (base64 or hex).
+pub fn envvar_keys(
+    current: &str,
+    previous: Option<&str>,
+) -> switchyard_auth::sealing::KeyEncryptionKeys {
+    use switchyard_auth::sealing::{AesKey, KeyEncryptionKeys};
+    let parse = |k: &str| AesKey::parse(k).expect("a test key");
+    KeyEncryptionKeys::new(parse(current), previous.map(parse)).expect("distinct test keys")
+}
 
 /// Sign-in settings of a `TestApp`: the test key, the production defaults otherwise.
 pub fn test_auth_config() -> AuthConfig {
@@ -88,6 +102,12 @@ impl TestAppBuilder {
     /// Sign-in settings (roles, admin e-mails, token lifetimes, keys).
     pub fn auth(mut self, auth: AuthConfig) -> Self {
         self.auth = auth;
+        self
+    }
+
+    /// The env var encryption key (base64 or hex), or none (`None`: those routes answer 503).
+    pub fn envvar_key(mut self, key: Option<&'static str>) -> Self {
+        self.envvar_key = key;
         self
     }
 
@@ -141,6 +161,7 @@ impl TestAppBuilder {
                 self_url: format!("http://{}", listener.local_addr().expect("bound address")),
                 ..self.builds
             },
+            envvar_keys: self.envvar_key.map(|k| envvar_keys(k, None)),
         };
         let running = switchyard::serve::spawn(listener, deps, shutdown.clone())
             .await
@@ -177,6 +198,7 @@ impl TestApp {
                 github_webhook_secret: Some(SecretString::from(TEST_GITHUB_SECRET.to_owned())),
                 ..BuildSettings::default()
             },
+            envvar_key: Some(TEST_ENVVAR_KEY),
         }
     }
 

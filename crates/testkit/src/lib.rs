@@ -16,8 +16,8 @@ pub mod oidc_provider;
 mod services;
 
 pub use app::{
-    TEST_GITHUB_SECRET, TEST_ROUNDHOUSE_KEY, TEST_SIGNING_KEY, TestApp, TestAppBuilder,
-    auth_settings, test_auth_config,
+    TEST_ENVVAR_KEY, TEST_GITHUB_SECRET, TEST_ROUNDHOUSE_KEY, TEST_SIGNING_KEY, TestApp,
+    TestAppBuilder, auth_settings, envvar_keys, test_auth_config,
 };
 pub use db::TestDb;
 pub use oidc_provider::OidcProvider;

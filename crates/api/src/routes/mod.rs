@@ -3,6 +3,7 @@
 mod activity;
 mod auth;
 mod builds;
+mod env_vars;
 mod github;
 mod health;
 mod metrics;
@@ -73,6 +74,17 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(github::handlers::github_webhook))
         .routes(routes!(github::handlers::github_deliveries))
         .routes(routes!(github::handlers::services_of_repo))
+        .routes(routes!(
+            env_vars::handlers::env_var_list,
+            env_vars::handlers::env_var_create
+        ))
+        .routes(routes!(env_vars::handlers::env_var_bulk_upsert))
+        .routes(routes!(
+            env_vars::handlers::env_var_view,
+            env_vars::handlers::env_var_update,
+            env_vars::handlers::env_var_delete
+        ))
+        .routes(routes!(env_vars::handlers::env_var_reveal))
         .routes(routes!(activity::handlers::activity_list))
         .routes(routes!(activity::handlers::activity_actions))
         .routes(routes!(activity::handlers::activity_resource_types))

@@ -63,6 +63,21 @@ pub async fn insert(
     ))
 }
 
+pub async fn find(
+    conn: &mut PgConnection,
+    id: EnvironmentId,
+) -> Result<Option<EnvironmentRow>, Error> {
+    sqlx::query_as!(
+        EnvironmentRow,
+        "select id, project_id, name, kube_namespace, created_at, updated_at
+         from environments where id = $1",
+        id.as_uuid(),
+    )
+    .fetch_optional(conn)
+    .await
+    .map_err(translate("reading an environment", &[]))
+}
+
 pub async fn find_by_name(
     conn: &mut PgConnection,
     project: ProjectId,

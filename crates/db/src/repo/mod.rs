@@ -5,6 +5,8 @@ pub mod access;
 pub mod api_tokens;
 pub mod audit;
 pub mod deployments;
+pub mod env_var_keys;
+pub mod env_vars;
 pub mod environments;
 pub mod github;
 pub mod idempotency_keys;

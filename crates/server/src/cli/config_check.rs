@@ -97,6 +97,9 @@ pub fn report(config: &Config, vars: &BTreeMap<String, String>) -> (String, Vec<
     for (name, value) in crate::config::oidc_report(config) {
         line(name, value);
     }
+    let (current, previous) = config.envvar_keys.describe();
+    line("ENCLII_ENVVAR_ENCRYPTION_KEY", current);
+    line("ENCLII_ENVVAR_ENCRYPTION_KEY_PREVIOUS", previous);
     line(
         "ENCLII_HEALTH_INTERVAL_MS",
         config.health_interval.as_millis().to_string(),

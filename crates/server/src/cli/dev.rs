@@ -8,6 +8,7 @@ use std::{
 
 use anyhow::Context;
 use secrecy::{ExposeSecret as _, SecretString};
+use switchyard_auth::sealing::{AesKey, KeyEncryptionKeys};
 use switchyard_core::{BOOTSTRAP_EMAIL, ControlPlane};
 use switchyard_db::{DbConfig, MigrateOptions, admin};
 use switchyard_queue::{Redis, RedisConfig};
@@ -107,6 +108,10 @@ async fn migrate_and_serve(
         None => dev_signing_key(data_dir)?,
     };
     let auth = crate::serve::auth_settings(&config.auth, &signing_key)?;
+    let envvar_keys = match config.envvar_keys.keys() {
+        Some(keys) => keys,
+        None => dev_envvar_key(data_dir)?,
+    };
     let pool = switchyard_db::connect_lazy(db)?;
     let redis_client = config.redis.as_ref().map(Redis::connect_lazy).transpose()?;
     let cp = ControlPlane::new(pool.clone(), redis_client.clone(), auth.clone());
@@ -144,6 +149,7 @@ async fn migrate_and_serve(
         health_interval: config.health_interval,
         auth,
         builds: config.builds.settings(),
+        envvar_keys: Some(envvar_keys),
     };
     serve_until_signal(addr, deps, signals).await
 }
@@ -151,22 +157,45 @@ async fn migrate_and_serve(
 /// The session signing key kept in the data directory (created on first run, mode 0600), so
 /// sessions and the JWKS `kid` survive restarts.
 fn dev_signing_key(data_dir: &Path) -> anyhow::Result<SecretString> {
-    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
     let path = data_dir.join("jwt-signing-key.pem");
     if let Ok(pem) = std::fs::read_to_string(&path) {
         return Ok(SecretString::from(pem));
     }
     let pem = switchyard_auth::KeySet::generate_pem()?;
+    write_private(&path, &pem)?;
+    tracing::info!("generated a session signing key in {}", path.display());
+    Ok(pem)
+}
+
+/// The env var encryption key kept in the data directory (created on first run, mode 0600), so
+/// the values stored by earlier runs still decrypt.
+fn dev_envvar_key(data_dir: &Path) -> anyhow::Result<KeyEncryptionKeys> {
+    let path = data_dir.join("envvar-encryption-key");
+    let key = match std::fs::read_to_string(&path) {
+        Ok(text) => AesKey::parse(&text)
+            .with_context(|| format!("{} does not hold a key", path.display()))?,
+        Err(_) => {
+            let key = AesKey::generate();
+            write_private(&path, &key.to_base64())?;
+            tracing::info!("generated an env var encryption key in {}", path.display());
+            key
+        }
+    };
+    Ok(KeyEncryptionKeys::new(key, None)?)
+}
+
+/// Writes `contents` to a new file at `path` that only this user can read.
+fn write_private(path: &Path, contents: &SecretString) -> anyhow::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(&path)
+        .open(path)
         .with_context(|| format!("cannot create {}", path.display()))?;
-    std::io::Write::write_all(&mut file, pem.expose_secret().as_bytes())?;
+    std::io::Write::write_all(&mut file, contents.expose_secret().as_bytes())?;
     file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    tracing::info!("generated a session signing key in {}", path.display());
-    Ok(pem)
+    Ok(())
 }
 
 /// `.switchyard/dev` under the current directory.

@@ -12,9 +12,11 @@ use switchyard_queue::RedisConfig;
 mod auth;
 mod builds;
 mod oidc;
+mod secrets;
 
 pub use auth::AuthConfig;
 pub(crate) use oidc::report as oidc_report;
+pub use secrets::EnvVarKeyConfig;
 
 /// Every variable this binary reads; `config check` reports other `ENCLII_*` names as unknown.
 pub const KNOWN_VARS: &[&str] = &[
@@ -68,6 +70,8 @@ pub const KNOWN_VARS: &[&str] = &[
     "ENCLII_ROUNDHOUSE_API_KEY_FILE",
     "ENCLII_GITHUB_WEBHOOK_SECRET",
     "ENCLII_GITHUB_WEBHOOK_SECRET_FILE",
+    "ENCLII_ENVVAR_ENCRYPTION_KEY",
+    "ENCLII_ENVVAR_ENCRYPTION_KEY_PREVIOUS",
 ];
 
 /// The original's CORS defaults: the UI's development origins.
@@ -120,6 +124,8 @@ pub struct Config {
     pub log: LogConfig,
     pub auth: AuthConfig,
     pub builds: builds::BuildConfig,
+    /// `ENCLII_ENVVAR_ENCRYPTION_KEY[_PREVIOUS]`.
+    pub envvar_keys: EnvVarKeyConfig,
     pub health_interval: Duration,
     pub migration_lock_wait: Duration,
 }
@@ -279,6 +285,7 @@ impl Config {
         let migration_lock_wait = r.secs("ENCLII_MIGRATION_LOCK_TIMEOUT_SECS", 60);
         let auth = auth::auth(&mut r);
         let builds = builds::builds(&mut r, port);
+        let envvar_keys = secrets::envvar_keys(&mut r);
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -291,6 +298,7 @@ impl Config {
             log,
             auth,
             builds,
+            envvar_keys,
             health_interval,
             migration_lock_wait,
         })
