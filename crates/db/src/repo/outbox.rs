@@ -28,3 +28,122 @@ pub async fn insert(conn: &mut PgConnection, event: &NewEvent<'_>) -> Result<Uui
     .map_err(translate("writing an outbox event", &[]))?;
     Ok(id)
 }
+
+/// An outbox row the relay is about to publish.
+#[derive(Debug, Clone)]
+pub struct PendingEvent {
+    pub id: Uuid,
+    pub topic: String,
+    pub payload: Value,
+    pub trace_context: Value,
+}
+
+/// Locks up to `limit` unpublished rows, oldest first, skipping rows another relay holds. Call
+/// in a transaction and mark what was published before committing.
+pub async fn claim_unpublished(
+    conn: &mut PgConnection,
+    limit: i64,
+) -> Result<Vec<PendingEvent>, Error> {
+    sqlx::query_as!(
+        PendingEvent,
+        "select id, topic, payload, trace_context from outbox
+         where published_at is null
+         order by created_at, id
+         limit $1
+         for update skip locked",
+        limit,
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(translate("claiming outbox events", &[]))
+}
+
+/// Stamps `published_at` on the rows `ids`.
+pub async fn mark_published(conn: &mut PgConnection, ids: &[Uuid]) -> Result<(), Error> {
+    sqlx::query!(
+        "update outbox set published_at = now() where id = any($1::uuid[])",
+        ids,
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+    .map_err(translate("marking outbox events published", &[]))
+}
+
+/// Counts a failed publish of row `id` and keeps the error for inspection.
+pub async fn record_publish_failure(
+    conn: &mut PgConnection,
+    id: Uuid,
+    error: &str,
+) -> Result<(), Error> {
+    sqlx::query!(
+        "update outbox set attempts = attempts + 1, last_error = $2 where id = $1",
+        id,
+        error,
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+    .map_err(translate("recording an outbox publish failure", &[]))
+}
+
+/// Whether the job of row `id` is settled: a consumer finished it or gave it up (dead-lettered).
+pub async fn is_settled(conn: &mut PgConnection, id: Uuid) -> Result<bool, Error> {
+    sqlx::query_scalar!(
+        r#"select (handled_at is not null or dead_at is not null) as "settled!"
+           from outbox where id = $1"#,
+        id,
+    )
+    .fetch_optional(conn)
+    .await
+    .map(|handled| handled.unwrap_or(false))
+    .map_err(translate("reading an outbox event", &[]))
+}
+
+/// Records that the job of row `id` finished.
+pub async fn mark_handled(conn: &mut PgConnection, id: Uuid) -> Result<(), Error> {
+    sqlx::query!(
+        "update outbox set handled_at = now() where id = $1 and handled_at is null",
+        id,
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+    .map_err(translate("marking an outbox event handled", &[]))
+}
+
+/// Records that the job of row `id` was given up with `reason` (dead-lettered).
+pub async fn mark_dead(conn: &mut PgConnection, id: Uuid, reason: &str) -> Result<(), Error> {
+    sqlx::query!(
+        "update outbox set dead_at = coalesce(dead_at, now()), dead_reason = $2 where id = $1",
+        id,
+        reason,
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+    .map_err(translate("marking an outbox event dead", &[]))
+}
+
+/// Unpublished rows of one topic.
+#[derive(Debug, Clone)]
+pub struct Backlog {
+    pub topic: String,
+    pub unpublished: i64,
+    /// Age of the oldest unpublished row.
+    pub oldest_age_secs: f64,
+}
+
+/// The relay's backlog per topic (only topics with unpublished rows).
+pub async fn backlog(conn: &mut PgConnection) -> Result<Vec<Backlog>, Error> {
+    sqlx::query_as!(
+        Backlog,
+        r#"select topic,
+                  count(*) as "unpublished!",
+                  extract(epoch from now() - min(created_at))::float8 as "oldest_age_secs!"
+           from outbox where published_at is null group by topic order by topic"#,
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(translate("reading the outbox backlog", &[]))
+}
