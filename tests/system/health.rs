@@ -131,6 +131,7 @@ async fn readiness_follows_postgres_down_and_back() {
         migrator: &MIGRATOR,
         health_interval: Duration::from_millis(200),
         auth: switchyard_testkit::auth_settings(&switchyard_testkit::test_auth_config()),
+        extra_metrics: None,
     };
     let running = spawn(listener, deps, shutdown.clone()).await.unwrap();
     let client = reqwest::Client::builder().no_proxy().build().unwrap();

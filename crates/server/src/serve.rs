@@ -27,6 +27,8 @@ pub struct ServeDeps {
     pub migrator: &'static Migrator,
     pub health_interval: Duration,
     pub auth: AuthSettings,
+    /// An in-process worker's metrics, appended to `/metrics` (`switchyard dev`).
+    pub extra_metrics: Option<switchyard_api::MetricsSource>,
 }
 
 /// The session signer and sign-in rules from configuration and the signing key's PEM.
@@ -87,7 +89,10 @@ pub async fn spawn(
     };
     let health = HealthMonitor::start(probes, shutdown.child_token()).await;
     let cp = ControlPlane::new(deps.pool, deps.redis, deps.auth);
-    let state = ApiState::new(deps.http, health, cp);
+    let mut state = ApiState::new(deps.http, health, cp);
+    if let Some(extra) = deps.extra_metrics {
+        state = state.with_extra_metrics(extra);
+    }
     let task = tokio::spawn(switchyard_api::serve(
         listener,
         state,
@@ -207,6 +212,7 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         migrator: &switchyard_db::MIGRATOR,
         health_interval: config.health_interval,
         auth,
+        extra_metrics: None,
     };
     serve_until_signal(addr, deps, signals).await
 }

@@ -124,6 +124,7 @@ impl TestAppBuilder {
             migrator: self.migrator,
             health_interval: Duration::from_millis(200),
             auth: auth_settings(&auth),
+            extra_metrics: None,
         };
         let running = switchyard::serve::spawn(listener, deps, shutdown.clone())
             .await

@@ -11,9 +11,12 @@ use switchyard_queue::RedisConfig;
 
 mod auth;
 mod oidc;
+mod worker;
 
 pub use auth::AuthConfig;
 pub(crate) use oidc::report as oidc_report;
+pub use worker::WorkerConfig;
+pub(crate) use worker::report as worker_report;
 
 /// Every variable this binary reads; `config check` reports other `ENCLII_*` names as unknown.
 pub const KNOWN_VARS: &[&str] = &[
@@ -60,6 +63,15 @@ pub const KNOWN_VARS: &[&str] = &[
     "ENCLII_POST_LOGIN_REDIRECT_URL",
     "ENCLII_POST_LOGIN_REDIRECT_MODE",
     "ENCLII_UI_ORIGIN",
+    "ENCLII_WORKER_CONCURRENCY",
+    "ENCLII_WORKER_CLAIM_IDLE_SECS",
+    "ENCLII_WORKER_MAX_ATTEMPTS",
+    "ENCLII_WORKER_BACKOFF_BASE_MS",
+    "ENCLII_WORKER_BACKOFF_MAX_SECS",
+    "ENCLII_WORKER_RELAY_POLL_MS",
+    "ENCLII_WORKER_RELAY_BATCH",
+    "ENCLII_WORKER_STREAM_MAX_LEN",
+    "ENCLII_WORKER_PORT",
 ];
 
 /// The original's CORS defaults: the UI's development origins.
@@ -113,6 +125,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub health_interval: Duration,
     pub migration_lock_wait: Duration,
+    /// `switchyard worker` (and the worker inside `dev`).
+    pub worker: WorkerConfig,
 }
 
 /// Every problem found, each naming its variable.
@@ -247,6 +261,7 @@ impl Config {
         }
         let migration_lock_wait = r.secs("ENCLII_MIGRATION_LOCK_TIMEOUT_SECS", 60);
         let auth = auth::auth(&mut r);
+        let worker = worker::worker(&mut r);
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -260,6 +275,7 @@ impl Config {
             auth,
             health_interval,
             migration_lock_wait,
+            worker,
         })
     }
 }
