@@ -81,10 +81,8 @@ async fn no_event_is_lost_when_workers_are_killed_at_random_points() {
     let job = Recorder::slow(Duration::from_millis(15));
     let ids: BTreeSet<_> = insert_events(&db.pool, 50).await.into_iter().collect();
     // Crashes count as attempts; do not let them dead-letter anything here.
-    let settings = WorkerSettings {
-        max_attempts: 1_000,
-        ..crash_settings()
-    };
+    let mut settings = crash_settings();
+    settings.consumer.max_attempts = 1_000;
     let mut rng = fastrand::Rng::with_seed(0x5eed_0b0c);
     // Two replicas, each relaying and consuming; one of them is killed at a random moment and
     // restarted, 40 times or until everything is done.
@@ -142,10 +140,8 @@ async fn exhausted_retries_end_in_the_dead_letter_stream_with_the_reason() {
     let db = TestDb::migrated().await;
     let redis = redis(services().await.redis_url.clone());
     let job = Recorder::new(Script::AlwaysRetry);
-    let settings = WorkerSettings {
-        max_attempts: 3,
-        ..quick_settings()
-    };
+    let mut settings = quick_settings();
+    settings.consumer.max_attempts = 3;
     let [id] = insert_events(&db.pool, 1).await[..] else {
         unreachable!()
     };

@@ -12,7 +12,7 @@ use secrecy::SecretString;
 use serde_json::json;
 use switchyard_db::{PgPool, repo::outbox};
 use switchyard_domain::Error;
-use switchyard_queue::{Backoff, Job, JobError, Message, Redis, RedisConfig};
+use switchyard_queue::{Backoff, ConsumerSettings, Job, JobError, Message, Redis, RedisConfig};
 use switchyard_worker::WorkerSettings;
 use uuid::Uuid;
 
@@ -124,15 +124,17 @@ impl Job for Recorder {
 /// machine must not see a slow delivery taken over (tests of crashes use [`crash_settings`]).
 pub(crate) fn quick_settings() -> WorkerSettings {
     WorkerSettings {
-        concurrency: 4,
-        claim_idle: Duration::from_secs(30),
-        max_attempts: 5,
-        backoff: Backoff {
-            base: Duration::from_millis(20),
-            max: Duration::from_millis(200),
+        consumer: ConsumerSettings {
+            concurrency: 4,
+            claim_idle: Duration::from_secs(30),
+            max_attempts: 5,
+            backoff: Backoff {
+                base: Duration::from_millis(20),
+                max: Duration::from_millis(200),
+            },
+            block: Duration::from_millis(100),
+            stream_max_len: 10_000,
         },
-        block: Duration::from_millis(100),
-        stream_max_len: 10_000,
         relay_poll: Duration::from_millis(20),
         relay_batch: 10,
         metrics_interval: Duration::from_millis(100),
@@ -141,10 +143,9 @@ pub(crate) fn quick_settings() -> WorkerSettings {
 
 /// [`quick_settings`] that reclaim a crashed consumer's entries after a second.
 pub(crate) fn crash_settings() -> WorkerSettings {
-    WorkerSettings {
-        claim_idle: Duration::from_secs(1),
-        ..quick_settings()
-    }
+    let mut settings = quick_settings();
+    settings.consumer.claim_idle = Duration::from_secs(1);
+    settings
 }
 
 /// A Redis client for `url` with a key prefix of its own.

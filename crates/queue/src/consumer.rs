@@ -25,12 +25,8 @@ use crate::{
 };
 
 /// How a consumer behaves; the same for every topic of a worker.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct ConsumerSettings {
-    /// The consumer group (one per topic stream; every worker replica joins it).
-    pub group: String,
-    /// This consumer's name in the group, unique per process.
-    pub consumer: String,
     /// Deliveries of one topic in flight at once.
     pub concurrency: usize,
     /// Entries unacknowledged for longer than this are taken over from their consumer.
@@ -42,6 +38,16 @@ pub struct ConsumerSettings {
     pub block: Duration,
     /// Approximate length the streams are trimmed to.
     pub stream_max_len: usize,
+}
+
+/// Who a consumer is and how it behaves.
+#[derive(Debug)]
+struct Setup {
+    /// The consumer group (one per topic stream; every worker replica joins it).
+    group: String,
+    /// This consumer's name in the group, unique per process.
+    consumer: String,
+    tuning: ConsumerSettings,
 }
 
 /// Counters of one topic, registered by the worker's metrics.
@@ -62,7 +68,7 @@ pub struct Consumer {
     reader: Redis,
     job: Arc<dyn Job>,
     keys: StreamKeys,
-    settings: Arc<ConsumerSettings>,
+    settings: Arc<Setup>,
     metrics: ConsumerMetrics,
 }
 
@@ -72,14 +78,17 @@ struct Ctx {
     redis: Redis,
     job: Arc<dyn Job>,
     keys: StreamKeys,
-    settings: Arc<ConsumerSettings>,
+    settings: Arc<Setup>,
     metrics: ConsumerMetrics,
 }
 
 impl Consumer {
+    /// The consumer `consumer` (unique per process) of `job`'s topic in the consumer group
+    /// `group`.
     pub fn new(
         redis: &Redis,
         job: Arc<dyn Job>,
+        (group, consumer): (&str, &str),
         settings: ConsumerSettings,
         metrics: ConsumerMetrics,
     ) -> Result<Self, Error> {
@@ -89,7 +98,11 @@ impl Consumer {
             redis: redis.clone(),
             reader,
             job,
-            settings: Arc::new(settings),
+            settings: Arc::new(Setup {
+                group: group.to_owned(),
+                consumer: consumer.to_owned(),
+                tuning: settings,
+            }),
             metrics,
         })
     }
@@ -108,7 +121,7 @@ impl Consumer {
     /// logged and retried with a growing pause; nothing is lost while Redis is away.
     pub async fn run(self, shutdown: CancellationToken) {
         let topic = self.job.topic();
-        let permits = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
+        let permits = Arc::new(Semaphore::new(self.settings.tuning.concurrency.max(1)));
         let mut tasks = JoinSet::new();
         let mut state = LoopState {
             group_ready: false,
@@ -158,7 +171,7 @@ impl Consumer {
             state.group_ready = true;
         }
         self.redis
-            .promote_due(&self.keys, 100, self.settings.stream_max_len)
+            .promote_due(&self.keys, 100, self.settings.tuning.stream_max_len)
             .await?;
         let first = tokio::select! {
             permit = permits.clone().acquire_owned() => permit
@@ -178,12 +191,12 @@ impl Consumer {
                     &self.keys,
                     &settings.group,
                     &settings.consumer,
-                    settings.claim_idle,
+                    settings.tuning.claim_idle,
                     held.len(),
                 )
                 .await?;
-            let interval =
-                (settings.claim_idle / 2).clamp(Duration::from_millis(50), Duration::from_secs(15));
+            let interval = (settings.tuning.claim_idle / 2)
+                .clamp(Duration::from_millis(50), Duration::from_secs(15));
             state.next_claim = Instant::now() + interval;
         }
         let (entries, redelivered) = if reclaimed.is_empty() {
@@ -192,7 +205,7 @@ impl Consumer {
                 &settings.group,
                 &settings.consumer,
                 held.len(),
-                settings.block,
+                settings.tuning.block,
             );
             let entries = tokio::select! {
                 entries = read => entries?,
@@ -240,8 +253,8 @@ impl Ctx {
     async fn attempt(&self, id: &str, message: Message) {
         let settings = &self.settings;
         let (topic, attempt) = (message.topic.as_str(), message.attempt);
-        if attempt > settings.max_attempts {
-            let reason = format!("gave up after {} attempts", settings.max_attempts);
+        if attempt > settings.tuning.max_attempts {
+            let reason = format!("gave up after {} attempts", settings.tuning.max_attempts);
             return self.give_up(id, &message, &reason).await;
         }
         let outcome = match self.job.run(&message).await {
@@ -250,8 +263,11 @@ impl Ctx {
                 .ack(&self.keys, &settings.group, id)
                 .await
                 .map(|()| self.metrics.succeeded.inc()),
-            Err(JobError::Retry(reason)) if attempt < settings.max_attempts => {
-                let delay = settings.backoff.delay(attempt, &mut fastrand::Rng::new());
+            Err(JobError::Retry(reason)) if attempt < settings.tuning.max_attempts => {
+                let delay = settings
+                    .tuning
+                    .backoff
+                    .delay(attempt, &mut fastrand::Rng::new());
                 tracing::warn!(
                     job.topic = topic,
                     outbox.id = %message.outbox_id,
@@ -283,34 +299,10 @@ impl Ctx {
 
     /// Lets the job surface the failure, then moves the entry to the dead-letter stream.
     async fn give_up(&self, id: &str, message: &Message, reason: &str) {
-        let topic = message.topic.as_str();
         if let Err(e) = self.job.dead_letter(message, reason).await {
             return log_left_pending(message, &e);
         }
-        let settings = &self.settings;
-        let buried = self
-            .redis
-            .bury(
-                &self.keys,
-                &settings.group,
-                id,
-                message,
-                reason,
-                settings.stream_max_len,
-            )
-            .await;
-        match buried {
-            Ok(()) => {
-                self.metrics.dead_letters.inc();
-                tracing::error!(
-                    job.topic = topic,
-                    outbox.id = %message.outbox_id,
-                    job.attempt = message.attempt,
-                    "job {topic} dead-lettered: {reason}"
-                );
-            }
-            Err(e) => log_left_pending(message, &e),
-        }
+        self.bury(id, message, reason).await;
     }
 
     /// An entry that is not one of ours (no valid id or payload) goes straight to the dead
@@ -323,24 +315,34 @@ impl Ctx {
             attempt: 1,
             trace_context: serde_json::json!({}),
         };
+        self.bury(&entry.id, &message, reason).await;
+    }
+
+    async fn bury(&self, id: &str, message: &Message, reason: &str) {
         let settings = &self.settings;
         let buried = self
             .redis
             .bury(
                 &self.keys,
                 &settings.group,
-                &entry.id,
-                &message,
+                id,
+                message,
                 reason,
-                settings.stream_max_len,
+                settings.tuning.stream_max_len,
             )
             .await;
         match buried {
             Ok(()) => {
                 self.metrics.dead_letters.inc();
-                tracing::error!(job.topic = %message.topic, "malformed entry dead-lettered: {reason}");
+                tracing::error!(
+                    job.topic = %message.topic,
+                    outbox.id = %message.outbox_id,
+                    job.attempt = message.attempt,
+                    "job {} dead-lettered: {reason}",
+                    message.topic
+                );
             }
-            Err(e) => log_left_pending(&message, &e),
+            Err(e) => log_left_pending(message, &e),
         }
     }
 }

@@ -72,6 +72,13 @@ redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', unpack(cjson.decode(ARG
 return redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
 ";
 
+/// `EVAL script 2 first second`, for the caller to add the script's arguments.
+fn eval(script: &str, first: &str, second: &str) -> redis::Cmd {
+    let mut cmd = redis::cmd("EVAL");
+    cmd.arg(script).arg(2).arg(first).arg(second);
+    cmd
+}
+
 pub(crate) fn unavailable(e: redis::RedisError) -> Error {
     Error::unavailable("job queue (redis) unavailable", e)
 }
@@ -265,11 +272,7 @@ impl Redis {
         let member = serde_json::to_string(&fields(message, attempt))
             .map_err(|e| Error::internal("encoding a retry", e))?;
         let mut conn = self.manager();
-        redis::cmd("EVAL")
-            .arg(RETRY)
-            .arg(2)
-            .arg(&keys.retry)
-            .arg(&keys.stream)
+        eval(RETRY, &keys.retry, &keys.stream)
             .arg(due)
             .arg(member)
             .arg(group)
@@ -288,11 +291,7 @@ impl Redis {
         max_len: usize,
     ) -> Result<u64, Error> {
         let mut conn = self.manager();
-        redis::cmd("EVAL")
-            .arg(PROMOTE)
-            .arg(2)
-            .arg(&keys.retry)
-            .arg(&keys.stream)
+        eval(PROMOTE, &keys.retry, &keys.stream)
             .arg(now_ms())
             .arg(limit)
             .arg(max_len)
@@ -315,11 +314,7 @@ impl Redis {
         entry.extend(["reason".to_owned(), reason.to_owned()]);
         let entry = json!(entry).to_string();
         let mut conn = self.manager();
-        redis::cmd("EVAL")
-            .arg(BURY)
-            .arg(2)
-            .arg(&keys.dead)
-            .arg(&keys.stream)
+        eval(BURY, &keys.dead, &keys.stream)
             .arg(group)
             .arg(id)
             .arg(max_len)

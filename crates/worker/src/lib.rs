@@ -29,18 +29,8 @@ pub const CONSUMER_GROUP: &str = "switchyard";
 /// How the worker behaves. The defaults are the production settings.
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
-    /// Deliveries of one topic in flight at once (per worker process).
-    pub concurrency: usize,
-    /// Entries left unacknowledged this long by a consumer (crashed) are taken over.
-    pub claim_idle: Duration,
-    /// Attempts before a job is dead-lettered.
-    pub max_attempts: u32,
-    /// Retry delays: full jitter under `base · 2^(attempt-1)`, capped at `max`.
-    pub backoff: Backoff,
-    /// How long a consumer's read waits for new entries.
-    pub block: Duration,
-    /// Approximate length the topic streams are trimmed to.
-    pub stream_max_len: usize,
+    /// How every topic's consumer behaves (its `stream_max_len` also bounds what the relay adds).
+    pub consumer: ConsumerSettings,
     /// How often the relay looks for new outbox rows when it found none.
     pub relay_poll: Duration,
     /// Outbox rows the relay publishes per transaction.
@@ -52,15 +42,17 @@ pub struct WorkerSettings {
 impl Default for WorkerSettings {
     fn default() -> Self {
         Self {
-            concurrency: 4,
-            claim_idle: Duration::from_secs(60),
-            max_attempts: 8,
-            backoff: Backoff {
-                base: Duration::from_secs(1),
-                max: Duration::from_secs(300),
+            consumer: ConsumerSettings {
+                concurrency: 4,
+                claim_idle: Duration::from_secs(60),
+                max_attempts: 8,
+                backoff: Backoff {
+                    base: Duration::from_secs(1),
+                    max: Duration::from_secs(300),
+                },
+                block: Duration::from_secs(1),
+                stream_max_len: 100_000,
             },
-            block: Duration::from_secs(1),
-            stream_max_len: 100_000,
             relay_poll: Duration::from_millis(200),
             relay_batch: 100,
             metrics_interval: Duration::from_secs(5),
@@ -119,19 +111,15 @@ impl Worker {
         let consumer_name = format!("worker-{}", uuid::Uuid::new_v4().simple());
         let mut tasks = JoinSet::new();
         for job in &self.jobs {
-            let settings = ConsumerSettings {
-                group: CONSUMER_GROUP.to_owned(),
-                consumer: consumer_name.clone(),
-                concurrency: self.settings.concurrency,
-                claim_idle: self.settings.claim_idle,
-                max_attempts: self.settings.max_attempts,
-                backoff: self.settings.backoff,
-                block: self.settings.block,
-                stream_max_len: self.settings.stream_max_len,
-            };
             let topic_metrics = self.metrics.consumer(job.topic());
             let deduped = dedupe::Deduped::new(job.clone(), self.pool.clone(), &self.metrics);
-            let consumer = Consumer::new(&self.redis, Arc::new(deduped), settings, topic_metrics)?;
+            let consumer = Consumer::new(
+                &self.redis,
+                Arc::new(deduped),
+                (CONSUMER_GROUP, &consumer_name),
+                self.settings.consumer,
+                topic_metrics,
+            )?;
             tasks.spawn(consumer.run(shutdown.clone()));
         }
         let relay = relay::Relay {
@@ -139,7 +127,7 @@ impl Worker {
             redis: self.redis.clone(),
             batch: self.settings.relay_batch,
             poll: self.settings.relay_poll,
-            stream_max_len: self.settings.stream_max_len,
+            stream_max_len: self.settings.consumer.stream_max_len,
             metrics: self.metrics.clone(),
         };
         tasks.spawn(relay.run(shutdown.clone()));

@@ -1,4 +1,5 @@
-//! The `outbox` table: events written in the transaction of the change that causes them.
+//! The `outbox` table: events written in the transaction of the change that causes them, with
+//! the W3C trace context of the span that wrote them, and the bookkeeping of their delivery.
 
 use serde_json::Value;
 use sqlx::PgConnection;
@@ -13,20 +14,45 @@ pub struct NewEvent<'a> {
     pub payload: &'a Value,
 }
 
-/// Appends an event; returns its id (the dedupe key consumers see).
+/// Appends an event; returns its id (the dedupe key consumers see). The current span's trace
+/// context is stored with it, so the job that handles it joins the same trace.
 pub async fn insert(conn: &mut PgConnection, event: &NewEvent<'_>) -> Result<Uuid, Error> {
     let id = Uuid::now_v7();
+    let trace_context = current_trace_context();
     sqlx::query!(
-        "insert into outbox (id, topic, aggregate_id, payload) values ($1, $2, $3, $4)",
+        "insert into outbox (id, topic, aggregate_id, payload, trace_context)
+         values ($1, $2, $3, $4, $5)",
         id,
         event.topic,
         event.aggregate_id,
         event.payload,
+        trace_context,
     )
     .execute(conn)
     .await
     .map_err(translate("writing an outbox event", &[]))?;
     Ok(id)
+}
+
+/// `{"traceparent": "00-<trace id>-<span id>-<flags>"}` of the current span, or `{}` when it is
+/// not traced (no OpenTelemetry layer, or outside any span).
+pub fn current_trace_context() -> Value {
+    use opentelemetry::trace::TraceContextExt as _;
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    let context = tracing::Span::current().context();
+    let span = context.span();
+    let span = span.span_context();
+    if !span.is_valid() {
+        return serde_json::json!({});
+    }
+    serde_json::json!({
+        "traceparent": format!(
+            "00-{}-{}-{:02x}",
+            span.trace_id(),
+            span.span_id(),
+            span.trace_flags().to_u8()
+        )
+    })
 }
 
 /// An outbox row the relay is about to publish.
@@ -146,4 +172,39 @@ pub async fn backlog(conn: &mut PgConnection) -> Result<Vec<Backlog>, Error> {
     .fetch_all(conn)
     .await
     .map_err(translate("reading the outbox backlog", &[]))
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::trace::TracerProvider as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    use super::*;
+
+    #[test]
+    fn the_current_span_becomes_a_traceparent() {
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::with_default(subscriber, || {
+            assert_eq!(current_trace_context(), serde_json::json!({}));
+            let request = tracing::info_span!("request");
+            let _entered = request.enter();
+            let context = current_trace_context();
+            let traceparent = context["traceparent"].as_str().unwrap();
+            let parts: Vec<&str> = traceparent.split('-').collect();
+            assert_eq!(parts.len(), 4, "{traceparent}");
+            assert_eq!((parts[0], parts[3]), ("00", "01"));
+            assert_eq!(parts[1].len(), 32);
+            assert_eq!(parts[2].len(), 16);
+            assert_ne!(parts[1], "0".repeat(32));
+        });
+    }
+
+    #[test]
+    fn untraced_code_stores_an_empty_context() {
+        let span = tracing::info_span!("no subscriber");
+        let _entered = span.enter();
+        assert_eq!(current_trace_context(), serde_json::json!({}));
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use switchyard_queue::Backoff;
+use switchyard_queue::{Backoff, ConsumerSettings};
 use switchyard_worker::WorkerSettings;
 
 use super::Reader;
@@ -30,31 +30,31 @@ pub(super) fn worker(r: &mut Reader<'_>) -> WorkerConfig {
     let concurrency = at_least_one(
         r,
         "ENCLII_WORKER_CONCURRENCY",
-        defaults.concurrency as u64,
+        defaults.consumer.concurrency as u64,
         "a number of jobs",
     );
     let claim_idle = at_least_one(
         r,
         "ENCLII_WORKER_CLAIM_IDLE_SECS",
-        defaults.claim_idle.as_secs(),
+        defaults.consumer.claim_idle.as_secs(),
         "a whole number of seconds",
     );
     let max_attempts = at_least_one(
         r,
         "ENCLII_WORKER_MAX_ATTEMPTS",
-        u64::from(defaults.max_attempts),
+        u64::from(defaults.consumer.max_attempts),
         "a number of attempts",
     );
     let backoff_base = at_least_one(
         r,
         "ENCLII_WORKER_BACKOFF_BASE_MS",
-        u64::try_from(defaults.backoff.base.as_millis()).unwrap_or(1000),
+        u64::try_from(defaults.consumer.backoff.base.as_millis()).unwrap_or(1000),
         "milliseconds",
     );
     let backoff_max = at_least_one(
         r,
         "ENCLII_WORKER_BACKOFF_MAX_SECS",
-        defaults.backoff.max.as_secs(),
+        defaults.consumer.backoff.max.as_secs(),
         "a whole number of seconds",
     );
     let relay_poll = at_least_one(
@@ -72,7 +72,7 @@ pub(super) fn worker(r: &mut Reader<'_>) -> WorkerConfig {
     let stream_max_len = at_least_one(
         r,
         "ENCLII_WORKER_STREAM_MAX_LEN",
-        defaults.stream_max_len as u64,
+        defaults.consumer.stream_max_len as u64,
         "a number of entries",
     );
     let port = r.parse("ENCLII_WORKER_PORT", 4201u16, "a port number 1-65535");
@@ -82,16 +82,19 @@ pub(super) fn worker(r: &mut Reader<'_>) -> WorkerConfig {
     }
     WorkerConfig {
         settings: WorkerSettings {
-            concurrency: usize::try_from(concurrency).unwrap_or(usize::MAX),
-            claim_idle: Duration::from_secs(claim_idle),
-            max_attempts: u32::try_from(max_attempts).unwrap_or(u32::MAX),
-            backoff: Backoff {
-                base: Duration::from_millis(backoff_base),
-                max: Duration::from_secs(backoff_max),
+            consumer: ConsumerSettings {
+                concurrency: usize::try_from(concurrency).unwrap_or(usize::MAX),
+                claim_idle: Duration::from_secs(claim_idle),
+                max_attempts: u32::try_from(max_attempts).unwrap_or(u32::MAX),
+                backoff: Backoff {
+                    base: Duration::from_millis(backoff_base),
+                    max: Duration::from_secs(backoff_max),
+                },
+                stream_max_len: usize::try_from(stream_max_len).unwrap_or(usize::MAX),
+                ..defaults.consumer
             },
             relay_poll: Duration::from_millis(relay_poll),
             relay_batch: i64::try_from(relay_batch).unwrap_or(i64::MAX),
-            stream_max_len: usize::try_from(stream_max_len).unwrap_or(usize::MAX),
             ..defaults
         },
         port,
@@ -100,28 +103,28 @@ pub(super) fn worker(r: &mut Reader<'_>) -> WorkerConfig {
 
 /// The worker's settings for `config check`.
 pub(crate) fn report(config: &WorkerConfig) -> Vec<(&'static str, String)> {
-    let s = &config.settings;
+    let (s, c) = (&config.settings, &config.settings.consumer);
     vec![
-        ("ENCLII_WORKER_CONCURRENCY", s.concurrency.to_string()),
+        ("ENCLII_WORKER_CONCURRENCY", c.concurrency.to_string()),
         (
             "ENCLII_WORKER_CLAIM_IDLE_SECS",
-            s.claim_idle.as_secs().to_string(),
+            c.claim_idle.as_secs().to_string(),
         ),
-        ("ENCLII_WORKER_MAX_ATTEMPTS", s.max_attempts.to_string()),
+        ("ENCLII_WORKER_MAX_ATTEMPTS", c.max_attempts.to_string()),
         (
             "ENCLII_WORKER_BACKOFF_BASE_MS",
-            s.backoff.base.as_millis().to_string(),
+            c.backoff.base.as_millis().to_string(),
         ),
         (
             "ENCLII_WORKER_BACKOFF_MAX_SECS",
-            s.backoff.max.as_secs().to_string(),
+            c.backoff.max.as_secs().to_string(),
         ),
         (
             "ENCLII_WORKER_RELAY_POLL_MS",
             s.relay_poll.as_millis().to_string(),
         ),
         ("ENCLII_WORKER_RELAY_BATCH", s.relay_batch.to_string()),
-        ("ENCLII_WORKER_STREAM_MAX_LEN", s.stream_max_len.to_string()),
+        ("ENCLII_WORKER_STREAM_MAX_LEN", c.stream_max_len.to_string()),
         ("ENCLII_WORKER_PORT", config.port.to_string()),
     ]
 }
@@ -139,23 +142,41 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn defaults() {
-        let worker = Config::from_vars(&vars(&[])).unwrap().worker;
-        assert_eq!(worker.port, 4201);
-        assert_eq!(worker.settings.concurrency, 4);
-        assert_eq!(worker.settings.claim_idle.as_secs(), 60);
-        assert_eq!(worker.settings.max_attempts, 8);
-        assert_eq!(worker.settings.backoff.base.as_millis(), 1000);
-        assert_eq!(worker.settings.backoff.max.as_secs(), 300);
-        assert_eq!(worker.settings.relay_poll.as_millis(), 200);
-        assert_eq!(worker.settings.relay_batch, 100);
-        assert_eq!(worker.settings.stream_max_len, 100_000);
+    /// The worker settings as `config check` prints them.
+    fn reported(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        let config = Config::from_vars(&vars(pairs)).unwrap();
+        super::report(&config.worker)
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect()
+    }
+
+    fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
-    fn every_variable_is_read() {
-        let worker = Config::from_vars(&vars(&[
+    fn defaults() {
+        let defaults = [
+            ("ENCLII_WORKER_CONCURRENCY", "4"),
+            ("ENCLII_WORKER_CLAIM_IDLE_SECS", "60"),
+            ("ENCLII_WORKER_MAX_ATTEMPTS", "8"),
+            ("ENCLII_WORKER_BACKOFF_BASE_MS", "1000"),
+            ("ENCLII_WORKER_BACKOFF_MAX_SECS", "300"),
+            ("ENCLII_WORKER_RELAY_POLL_MS", "200"),
+            ("ENCLII_WORKER_RELAY_BATCH", "100"),
+            ("ENCLII_WORKER_STREAM_MAX_LEN", "100000"),
+            ("ENCLII_WORKER_PORT", "4201"),
+        ];
+        assert_eq!(reported(&[]), owned(&defaults));
+    }
+
+    #[test]
+    fn every_variable_is_read_and_reported() {
+        let set = [
             ("ENCLII_WORKER_CONCURRENCY", "16"),
             ("ENCLII_WORKER_CLAIM_IDLE_SECS", "5"),
             ("ENCLII_WORKER_MAX_ATTEMPTS", "3"),
@@ -165,18 +186,12 @@ mod tests {
             ("ENCLII_WORKER_RELAY_BATCH", "10"),
             ("ENCLII_WORKER_STREAM_MAX_LEN", "1000"),
             ("ENCLII_WORKER_PORT", "9000"),
-        ]))
-        .unwrap()
-        .worker;
-        assert_eq!(worker.port, 9000);
-        assert_eq!(worker.settings.concurrency, 16);
-        assert_eq!(worker.settings.claim_idle.as_secs(), 5);
-        assert_eq!(worker.settings.max_attempts, 3);
-        assert_eq!(worker.settings.backoff.base.as_millis(), 250);
-        assert_eq!(worker.settings.backoff.max.as_secs(), 30);
+        ];
+        assert_eq!(reported(&set), owned(&set));
+        let worker = Config::from_vars(&vars(&set)).unwrap().worker;
+        assert_eq!(worker.settings.consumer.claim_idle.as_secs(), 5);
+        assert_eq!(worker.settings.consumer.backoff.base.as_millis(), 250);
         assert_eq!(worker.settings.relay_poll.as_millis(), 50);
-        assert_eq!(worker.settings.relay_batch, 10);
-        assert_eq!(worker.settings.stream_max_len, 1000);
     }
 
     #[test]

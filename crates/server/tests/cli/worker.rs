@@ -59,21 +59,35 @@ async fn wait_until_published(db: &TestDb, id: &str) {
     }
 }
 
+/// The harness's Redis URL.
+async fn shared_redis() -> String {
+    switchyard_testkit::services()
+        .await
+        .redis_url
+        .expose_secret()
+        .to_owned()
+}
+
+/// `switchyard <args>` in the background, its output discarded.
+fn spawn_quiet(args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
+    switchyard(args, env)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 const PUBLISHED: &str = "switchyard_outbox_published_total{topic=\"projects\"} 1";
 
 #[tokio::test]
 async fn worker_publishes_the_outbox_and_serves_probes_and_metrics() {
     let db = TestDb::migrated().await;
     let url = db.url.expose_secret().to_owned();
-    let redis = switchyard_testkit::services()
-        .await
-        .redis_url
-        .expose_secret()
-        .to_owned();
+    let redis = shared_redis().await;
     let prefix = format!("t_{}:", std::process::id());
     let port = switchyard::local::free_port().unwrap().to_string();
     let id = insert_event(&db).await;
-    let child = switchyard(
+    let child = spawn_quiet(
         &["worker"],
         &[
             ("ENCLII_DATABASE_URL", url.as_str()),
@@ -82,11 +96,7 @@ async fn worker_publishes_the_outbox_and_serves_probes_and_metrics() {
             ("ENCLII_WORKER_PORT", port.as_str()),
             ("ENCLII_WORKER_RELAY_POLL_MS", "20"),
         ],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
+    );
     wait_until_published(&db, &id).await;
     let live = wait_for_body(&format!("http://127.0.0.1:{port}/health/live"), "ok").await;
     assert_eq!(live, r#"{"status":"ok"}"#);
@@ -109,16 +119,12 @@ async fn worker_without_redis_names_the_variable() {
 async fn dev_runs_the_worker_in_process_and_serves_its_metrics() {
     let db = TestDb::migrated().await;
     let url = db.url.expose_secret().to_owned();
-    let redis = switchyard_testkit::services()
-        .await
-        .redis_url
-        .expose_secret()
-        .to_owned();
+    let redis = shared_redis().await;
     let prefix = format!("t_dev_{}:", std::process::id());
     let port = switchyard::local::free_port().unwrap().to_string();
     let data = tempfile::tempdir().unwrap();
     let id = insert_event(&db).await;
-    let child = switchyard(
+    let child = spawn_quiet(
         &["dev", "--data-dir", data.path().to_str().unwrap()],
         &[
             ("ENCLII_DATABASE_URL", url.as_str()),
@@ -126,11 +132,7 @@ async fn dev_runs_the_worker_in_process_and_serves_its_metrics() {
             ("ENCLII_REDIS_KEY_PREFIX", prefix.as_str()),
             ("ENCLII_PORT", port.as_str()),
         ],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
+    );
     wait_for_health(&port).await;
     wait_until_published(&db, &id).await;
     let metrics = wait_for_body(&format!("http://127.0.0.1:{port}/metrics"), PUBLISHED).await;
