@@ -21,7 +21,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("switchyard-auth", &["switchyard-domain"]),
     ("switchyard-core", &[DOMAIN, DB, QUEUE, AUTH]),
     ("switchyard-api", &[DOMAIN, DB, QUEUE, AUTH, CORE]),
-    ("switchyard", &[DOMAIN, DB, QUEUE, AUTH, CORE, API]),
+    ("switchyard-worker", &[DOMAIN, DB, QUEUE, CORE]),
+    ("switchyard", &[DOMAIN, DB, QUEUE, AUTH, CORE, API, WORKER]),
     (
         "switchyard-testkit",
         &[DOMAIN, DB, QUEUE, AUTH, CORE, API, "switchyard"],
@@ -35,6 +36,7 @@ const QUEUE: &str = "switchyard-queue";
 const AUTH: &str = "switchyard-auth";
 const CORE: &str = "switchyard-core";
 const API: &str = "switchyard-api";
+const WORKER: &str = "switchyard-worker";
 
 fn normal_dependencies() -> Vec<(String, Vec<String>)> {
     let output = Command::new(env!("CARGO"))

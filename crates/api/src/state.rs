@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use switchyard_core::ControlPlane;
 
-use crate::{HttpConfig, health::HealthReader, metrics::Metrics};
+use crate::{HttpConfig, MetricsSource, health::HealthReader, metrics::Metrics};
 
 #[derive(Clone)]
 pub struct ApiState {
@@ -12,6 +12,8 @@ pub struct ApiState {
     pub(crate) config: Arc<HttpConfig>,
     pub(crate) health: HealthReader,
     pub(crate) metrics: Arc<Metrics>,
+    /// Metrics of an in-process worker (`switchyard dev`), appended to `/metrics`.
+    pub(crate) extra_metrics: Option<MetricsSource>,
 }
 
 impl ApiState {
@@ -21,6 +23,14 @@ impl ApiState {
             config: Arc::new(config),
             health,
             metrics: Arc::new(Metrics::new()),
+            extra_metrics: None,
         }
+    }
+
+    /// Appends `source` (an in-process worker's metrics) to `/metrics`.
+    #[must_use]
+    pub fn with_extra_metrics(mut self, source: MetricsSource) -> Self {
+        self.extra_metrics = Some(source);
+        self
     }
 }

@@ -9,3 +9,6 @@ pub mod repo;
 pub use migrate::{MIGRATOR, MigrateError, MigrateOptions, SchemaReport, SchemaState};
 pub use pool::{DbConfig, PoolStats, connect_lazy, parse_url, ping, pool_stats};
 pub use sqlx::{Connection, PgPool, migrate::Migrator, postgres::PgConnection};
+
+/// A connection borrowed from the pool (returned when dropped).
+pub type PoolConnection = sqlx::pool::PoolConnection<sqlx::Postgres>;

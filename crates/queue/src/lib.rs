@@ -1,10 +1,16 @@
 //! Redis: the connection every Redis user shares, the health probe, live login sessions
-//! (`sessions`), pending browser sign-ins (`login_state`); streams, consumer groups and the
-//! outbox relay arrive with the durable-jobs issue. The only crate that talks to Redis.
+//! (`sessions`), pending browser sign-ins (`login_state`), rate counters, and the durable jobs:
+//! stream primitives (`stream`), the [`Job`] trait and [`Message`] (`job`), and the per-topic
+//! [`Consumer`]. The only crate that talks to Redis.
 
+mod backoff;
+mod consumer;
+mod job;
 mod login_state;
 mod rate;
 mod sessions;
+mod stream;
+mod trace;
 
 use std::time::Duration;
 
@@ -12,8 +18,13 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use secrecy::{ExposeSecret, SecretString};
 use switchyard_domain::Error;
 
+pub use backoff::Backoff;
+pub use consumer::{Consumer, ConsumerMetrics, ConsumerSettings};
+pub use job::{Job, JobError, Message};
 pub use rate::RateCount;
 pub use sessions::Rotation;
+pub use stream::{Outgoing, StreamBacklog, StreamKeys};
+pub use trace::parse_traceparent;
 
 /// Connection settings, built by the server's config loader.
 #[derive(Debug, Clone)]
@@ -34,6 +45,7 @@ pub fn parse_url(url: &SecretString) -> Result<(), String> {
 /// A shared, self-reconnecting Redis connection. Cheap to clone.
 #[derive(Clone)]
 pub struct Redis {
+    client: redis::Client,
     manager: ConnectionManager,
     key_prefix: String,
 }
@@ -52,17 +64,37 @@ impl Redis {
     pub fn connect_lazy(config: &RedisConfig) -> Result<Self, Error> {
         let invalid = |_| Error::invalid("redis_url", "not a valid redis:// URL");
         let client = redis::Client::open(config.url.expose_secret()).map_err(invalid)?;
+        Self::lazy(client, Duration::from_secs(2), config.key_prefix.clone())
+    }
+
+    fn lazy(
+        client: redis::Client,
+        response_timeout: Duration,
+        key_prefix: String,
+    ) -> Result<Self, Error> {
         let manager_config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(response_timeout))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_secs(1));
-        let manager = ConnectionManager::new_lazy_with_config(client, manager_config)
+        let manager = ConnectionManager::new_lazy_with_config(client.clone(), manager_config)
             .map_err(|e| Error::internal("creating the redis connection", e))?;
         Ok(Self {
+            client,
             manager,
-            key_prefix: config.key_prefix.clone(),
+            key_prefix,
         })
+    }
+
+    /// A second connection to the same server with the same key prefix, for commands that block
+    /// (a blocking read on the shared connection would hold up every other caller), answering
+    /// within `response_timeout`.
+    pub fn dedicated(&self, response_timeout: Duration) -> Result<Self, Error> {
+        Self::lazy(
+            self.client.clone(),
+            response_timeout,
+            self.key_prefix.clone(),
+        )
     }
 
     fn manager(&self) -> ConnectionManager {

@@ -21,6 +21,8 @@ struct Cli {
 enum Command {
     /// Serve the HTTP API (verifies the schema, never migrates).
     Serve,
+    /// Run the outbox relay and the job consumers (probes and metrics on ENCLII_WORKER_PORT).
+    Worker,
     /// Change or inspect the database schema.
     Migrate {
         #[command(subcommand)]
@@ -40,7 +42,7 @@ enum Command {
         #[command(subcommand)]
         action: SecretsAction,
     },
-    /// Everything in one process: private PostgreSQL and Redis, migrations, the API.
+    /// Everything in one process: private PostgreSQL and Redis, migrations, the API, the worker.
     Dev {
         /// Where the private servers keep their data between runs.
         #[arg(long, default_value_os_t = cli::dev::default_data_dir())]
@@ -157,6 +159,7 @@ async fn run(command: Command, config: Config, signals: &mut serve::Signals) -> 
     };
     match command {
         Command::Serve => serve::run(config, signals).await,
+        Command::Worker => switchyard::worker::run(config, signals).await,
         Command::Dev { data_dir } => cli::dev::run(config, &data_dir, signals).await,
         Command::Migrate { action } => {
             let url = database_url()?;

@@ -30,6 +30,8 @@ pub struct ServeDeps {
     pub builds: switchyard_core::BuildSettings,
     /// The keys that seal env var values; `None`: those routes answer 503.
     pub envvar_keys: Option<switchyard_auth::sealing::KeyEncryptionKeys>,
+    /// An in-process worker's metrics, appended to `/metrics` (`switchyard dev`).
+    pub extra_metrics: Option<switchyard_api::MetricsSource>,
 }
 
 /// The session signer and sign-in rules from configuration and the signing key's PEM.
@@ -93,7 +95,10 @@ pub async fn spawn(
     if let Some(keys) = deps.envvar_keys {
         cp = cp.with_envvar_keys(keys);
     }
-    let state = ApiState::new(deps.http, health, cp);
+    let mut state = ApiState::new(deps.http, health, cp);
+    if let Some(extra) = deps.extra_metrics {
+        state = state.with_extra_metrics(extra);
+    }
     let task = tokio::spawn(switchyard_api::serve(
         listener,
         state,
@@ -221,6 +226,7 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         auth,
         builds: config.builds.settings(),
         envvar_keys,
+        extra_metrics: None,
     };
     serve_until_signal(addr, deps, signals).await
 }

@@ -162,6 +162,7 @@ impl TestAppBuilder {
                 ..self.builds
             },
             envvar_keys: self.envvar_key.map(|k| envvar_keys(k, None)),
+            extra_metrics: None,
         };
         let running = switchyard::serve::spawn(listener, deps, shutdown.clone())
             .await

@@ -12,6 +12,10 @@ const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=
     responses((status = 200, description = "Metrics in OpenMetrics text", content_type = "application/openmetrics-text", body = String)))]
 pub(crate) async fn metrics_view(State(state): State<ApiState>) -> impl IntoResponse {
     let snapshot = state.health.borrow().clone();
-    let body = state.metrics.render(state.cp.pool(), &snapshot);
+    let mut body = state.metrics.render(state.cp.pool(), &snapshot);
+    // Under `switchyard dev`, the in-process worker's job metrics.
+    if let Some(extra) = &state.extra_metrics {
+        crate::probes::append_metrics(&mut body, &extra());
+    }
     ([(header::CONTENT_TYPE, OPENMETRICS)], body)
 }

@@ -100,6 +100,9 @@ pub fn report(config: &Config, vars: &BTreeMap<String, String>) -> (String, Vec<
     let (current, previous) = config.envvar_keys.describe();
     line("ENCLII_ENVVAR_ENCRYPTION_KEY", current);
     line("ENCLII_ENVVAR_ENCRYPTION_KEY_PREVIOUS", previous);
+    for (name, value) in crate::config::worker_report(&config.worker) {
+        line(name, value);
+    }
     line(
         "ENCLII_HEALTH_INTERVAL_MS",
         config.health_interval.as_millis().to_string(),

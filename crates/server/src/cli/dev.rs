@@ -1,5 +1,6 @@
 //! `switchyard dev`: everything in one process on embedded defaults. Starts a private PostgreSQL
-//! and Redis under the data directory unless URLs are configured, migrates, and serves.
+//! and Redis under the data directory unless URLs are configured, migrates, and serves the API
+//! with the worker (outbox relay and job consumers) running in-process.
 
 use std::{
     net::{IpAddr, SocketAddr},
@@ -141,6 +142,16 @@ async fn migrate_and_serve(
             token.expose_secret()
         );
     }
+    let worker_shutdown = tokio_util::sync::CancellationToken::new();
+    let worker = redis_client.clone().map(|redis| {
+        let worker = crate::worker::worker(pool.clone(), redis, config.worker.settings.clone());
+        crate::worker::spawn(worker, worker_shutdown.clone())
+    });
+    let extra_metrics = worker.as_ref().map(|w| {
+        let metrics = w.metrics.clone();
+        std::sync::Arc::new(move || metrics.render()) as switchyard_api::MetricsSource
+    });
+    let drain = config.http.shutdown_timeout;
     let deps = ServeDeps {
         http: config.http,
         pool,
@@ -150,8 +161,14 @@ async fn migrate_and_serve(
         auth,
         builds: config.builds.settings(),
         envvar_keys: Some(envvar_keys),
+        extra_metrics,
     };
-    serve_until_signal(addr, deps, signals).await
+    let served = serve_until_signal(addr, deps, signals).await;
+    worker_shutdown.cancel();
+    if let Some(worker) = worker {
+        worker.stopped(drain).await?;
+    }
+    served
 }
 
 /// The session signing key kept in the data directory (created on first run, mode 0600), so

@@ -13,10 +13,13 @@ mod auth;
 mod builds;
 mod oidc;
 mod secrets;
+mod worker;
 
 pub use auth::AuthConfig;
 pub(crate) use oidc::report as oidc_report;
 pub use secrets::EnvVarKeyConfig;
+pub use worker::WorkerConfig;
+pub(crate) use worker::report as worker_report;
 
 /// Every variable this binary reads; `config check` reports other `ENCLII_*` names as unknown.
 pub const KNOWN_VARS: &[&str] = &[
@@ -72,6 +75,15 @@ pub const KNOWN_VARS: &[&str] = &[
     "ENCLII_GITHUB_WEBHOOK_SECRET_FILE",
     "ENCLII_ENVVAR_ENCRYPTION_KEY",
     "ENCLII_ENVVAR_ENCRYPTION_KEY_PREVIOUS",
+    "ENCLII_WORKER_CONCURRENCY",
+    "ENCLII_WORKER_CLAIM_IDLE_SECS",
+    "ENCLII_WORKER_MAX_ATTEMPTS",
+    "ENCLII_WORKER_BACKOFF_BASE_MS",
+    "ENCLII_WORKER_BACKOFF_MAX_SECS",
+    "ENCLII_WORKER_RELAY_POLL_MS",
+    "ENCLII_WORKER_RELAY_BATCH",
+    "ENCLII_WORKER_STREAM_MAX_LEN",
+    "ENCLII_WORKER_PORT",
 ];
 
 /// The original's CORS defaults: the UI's development origins.
@@ -128,6 +140,8 @@ pub struct Config {
     pub envvar_keys: EnvVarKeyConfig,
     pub health_interval: Duration,
     pub migration_lock_wait: Duration,
+    /// `switchyard worker` (and the worker inside `dev`).
+    pub worker: WorkerConfig,
 }
 
 /// Every problem found, each naming its variable.
@@ -286,6 +300,7 @@ impl Config {
         let auth = auth::auth(&mut r);
         let builds = builds::builds(&mut r, port);
         let envvar_keys = secrets::envvar_keys(&mut r);
+        let worker = worker::worker(&mut r);
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -301,6 +316,7 @@ impl Config {
             envvar_keys,
             health_interval,
             migration_lock_wait,
+            worker,
         })
     }
 }

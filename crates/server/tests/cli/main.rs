@@ -16,6 +16,7 @@ use secrecy::ExposeSecret;
 use switchyard_testkit::TestDb;
 
 mod dev;
+mod worker;
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchyard");
 const FIRST_MIGRATION: &str = "20261122000001_create_users.sql";

@@ -1,0 +1,88 @@
+//! `switchyard worker`: the outbox relay and the job consumers, with `/health/live` and
+//! `/metrics` on `ENCLII_WORKER_PORT`; and [`worker`], the one place that registers jobs (used
+//! by `switchyard dev` too).
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use switchyard_db::PgPool;
+use switchyard_queue::Redis;
+use switchyard_worker::{Worker, WorkerSettings};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::{config::Config, serve::Signals};
+
+/// The worker with every job this binary knows. Register a new job here
+/// (`.with_job(Arc::new(MyJob::new(..)))`).
+pub fn worker(pool: PgPool, redis: Redis, settings: WorkerSettings) -> Worker {
+    Worker::new(pool, redis, settings)
+}
+
+/// A worker started by [`spawn`].
+pub struct RunningWorker {
+    pub metrics: Arc<switchyard_worker::WorkerMetrics>,
+    task: JoinHandle<Result<(), switchyard_domain::Error>>,
+}
+
+impl RunningWorker {
+    /// Waits up to `grace` for the worker to stop after its shutdown token was cancelled.
+    pub async fn stopped(self, grace: Duration) -> anyhow::Result<()> {
+        match tokio::time::timeout(grace, self.task).await {
+            Ok(joined) => Ok(joined.context("worker task")??),
+            Err(_) => {
+                tracing::warn!("worker still busy after {} s; exiting", grace.as_secs());
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Starts `worker` in a task of this process; it stops when `shutdown` is cancelled.
+pub fn spawn(worker: Worker, shutdown: CancellationToken) -> RunningWorker {
+    let metrics = worker.metrics();
+    let task = tokio::spawn(worker.run(shutdown));
+    RunningWorker { metrics, task }
+}
+
+/// `switchyard worker`.
+pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
+    let db = config
+        .database
+        .as_ref()
+        .context("ENCLII_DATABASE_URL (or ENCLII_DB_URL) is not set; `worker` needs PostgreSQL")?;
+    let redis = config
+        .redis
+        .as_ref()
+        .context("ENCLII_REDIS_URL (or ENCLII_REDIS_HOST) is not set; `worker` needs Redis")?;
+    let pool = switchyard_db::connect_lazy(db)?;
+    let redis = Redis::connect_lazy(redis)?;
+    crate::serve::check_schema(&pool, &switchyard_db::MIGRATOR).await?;
+    let addr = SocketAddr::new(
+        config
+            .bind_address
+            .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0])),
+        config.worker.port,
+    );
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} (set ENCLII_WORKER_PORT or ENCLII_BIND_ADDRESS)")
+    })?;
+    let shutdown = CancellationToken::new();
+    let running = spawn(
+        worker(pool, redis, config.worker.settings),
+        shutdown.clone(),
+    );
+    let metrics = running.metrics.clone();
+    let probes = tokio::spawn(switchyard_api::serve_probes(
+        listener,
+        Arc::new(move || metrics.render()),
+        shutdown.clone().cancelled_owned(),
+    ));
+    tracing::info!(http.addr = %addr, "switchyard worker: /health/live and /metrics on http://{addr}");
+    signals.recv().await;
+    tracing::info!("shutting down: letting jobs in flight finish");
+    shutdown.cancel();
+    running.stopped(config.http.shutdown_timeout).await?;
+    probes.await.context("probe listener")??;
+    Ok(())
+}
