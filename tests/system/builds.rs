@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use switchyard_auth::callback::sign;
 use switchyard_testkit::{TEST_ROUNDHOUSE_KEY, TestApp};
 
-use crate::support::{call, expect, get_ok, register};
+use crate::support::{call, expect, get_ok, shop_owner};
 
 fn key() -> SecretString {
     SecretString::from(TEST_ROUNDHOUSE_KEY.to_owned())
@@ -43,16 +43,7 @@ async fn callback(
 
 /// A project `shop` with service `api` (auto-deploy to `production`); returns (bearer, service id).
 async fn service(app: &TestApp) -> (String, String) {
-    let bearer = register(app, "builder@example.com").await;
-    expect(
-        app,
-        Method::POST,
-        "/v1/projects",
-        &bearer,
-        Some(json!({"name": "Shop", "slug": "shop"})),
-        StatusCode::CREATED,
-    )
-    .await;
+    let bearer = shop_owner(app, "builder@example.com").await;
     let service = expect(
         app,
         Method::POST,

@@ -26,6 +26,7 @@ mod oidc_silent;
 mod openapi;
 mod projects;
 mod rate_limits;
+mod roundhouse;
 mod services;
 mod support;
 mod team_support;

@@ -5,21 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use switchyard_testkit::TestApp;
 
-use crate::support::{call, expect, get_ok, register};
-
-async fn project(app: &TestApp) -> String {
-    let bearer = register(app, "svc@example.com").await;
-    expect(
-        app,
-        Method::POST,
-        "/v1/projects",
-        &bearer,
-        Some(json!({"name": "Shop", "slug": "shop"})),
-        StatusCode::CREATED,
-    )
-    .await;
-    bearer
-}
+use crate::support::{call, expect, get_ok, shop_owner};
 
 async fn create(app: &TestApp, bearer: &str, body: Value) -> (StatusCode, Value) {
     call(
@@ -35,7 +21,7 @@ async fn create(app: &TestApp, bearer: &str, body: Value) -> (StatusCode, Value)
 #[tokio::test]
 async fn a_service_gets_the_original_defaults_and_keeps_every_setting() {
     let app = TestApp::spawn().await;
-    let bearer = project(&app).await;
+    let bearer = shop_owner(&app, "svc@example.com").await;
     expect(
         &app,
         Method::POST,
@@ -124,7 +110,7 @@ async fn a_service_gets_the_original_defaults_and_keeps_every_setting() {
 #[tokio::test]
 async fn invalid_settings_are_refused_naming_the_field_and_create_nothing() {
     let app = TestApp::spawn().await;
-    let bearer = project(&app).await;
+    let bearer = shop_owner(&app, "svc@example.com").await;
     for (body, field) in [
         (json!({"git_repo": "https://x/y"}), "name"),
         (json!({"name": "api"}), "git_repo"),
@@ -169,7 +155,7 @@ async fn invalid_settings_are_refused_naming_the_field_and_create_nothing() {
 #[tokio::test]
 async fn bulk_creation_answers_201_207_or_400() {
     let app = TestApp::spawn().await;
-    let bearer = project(&app).await;
+    let bearer = shop_owner(&app, "svc@example.com").await;
     let bulk = |services: Value| json!({"git_repo": "https://github.com/acme/mono", "git_branch": "trunk", "services": services});
     let path = "/v1/projects/shop/services/bulk";
     let body = bulk(
@@ -210,7 +196,7 @@ async fn bulk_creation_answers_201_207_or_400() {
 #[tokio::test]
 async fn patches_merge_revalidate_and_respect_if_match() {
     let app = TestApp::spawn().await;
-    let bearer = project(&app).await;
+    let bearer = shop_owner(&app, "svc@example.com").await;
     let (_, service) = create(
         &app,
         &bearer,

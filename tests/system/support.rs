@@ -79,3 +79,18 @@ pub(crate) async fn grant(app: &TestApp, user_email: &str, slug: &str, role: &st
 pub(crate) async fn get_ok(app: &TestApp, path: &str, bearer: &str) -> Value {
     expect(app, Method::GET, path, bearer, None, StatusCode::OK).await
 }
+
+/// Registers `email` and creates the project `shop` as that user; returns the session token.
+pub(crate) async fn shop_owner(app: &TestApp, email: &str) -> String {
+    let bearer = register(app, email).await;
+    expect(
+        app,
+        Method::POST,
+        "/v1/projects",
+        &bearer,
+        Some(json!({"name": "Shop", "slug": "shop"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    bearer
+}

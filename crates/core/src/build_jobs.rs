@@ -7,7 +7,9 @@ use serde_json::Value;
 use switchyard_db::repo::releases;
 use switchyard_domain::{Error, ReleaseId, ReleaseStatus};
 
-use crate::{ControlPlane, auth::db_unavailable};
+use switchyard_db::PgPool;
+
+use crate::auth::db_unavailable;
 
 /// The body of Roundhouse's `POST /internal/enqueue` (the original contract).
 #[derive(Debug, Clone, Serialize)]
@@ -24,18 +26,31 @@ pub struct EnqueueRequest {
     pub priority: i32,
 }
 
-impl ControlPlane {
+/// The control plane's side of the `builds` job. Needs no caller: it only reads the release
+/// and records what Roundhouse answered.
+#[derive(Clone)]
+pub struct BuildDispatch {
+    pool: PgPool,
+    /// Our base URL as Roundhouse reaches it (`ENCLII_SELF_URL`).
+    self_url: String,
+}
+
+impl BuildDispatch {
+    pub fn new(pool: PgPool, self_url: String) -> Self {
+        Self { pool, self_url }
+    }
+
     /// The enqueue request for `release`, or `None` when there is nothing to build any more (the
     /// release is gone or no longer `building`: a redelivered event).
-    pub async fn build_request(&self, release: ReleaseId) -> Result<Option<EnqueueRequest>, Error> {
-        let mut conn = self.pool().acquire().await.map_err(db_unavailable)?;
+    pub async fn request(&self, release: ReleaseId) -> Result<Option<EnqueueRequest>, Error> {
+        let mut conn = self.pool.acquire().await.map_err(db_unavailable)?;
         let Some(row) = releases::find(&mut conn, release).await? else {
             return Ok(None);
         };
         if ReleaseStatus::parse(&row.status) != Some(ReleaseStatus::Building) {
             return Ok(None);
         }
-        let found = self.service_in_project(&mut conn, row.service_id()).await?;
+        let found = crate::services::load(&mut conn, row.service_id(), false).await?;
         let spec = &found.service.spec.0;
         let mut build_config = serde_json::to_value(&spec.build_config)
             .map_err(|e| Error::internal("serialising a build config", e))?;
@@ -47,7 +62,7 @@ impl ControlPlane {
                 .entry("build_args")
                 .or_insert_with(|| Value::Object(serde_json::Map::new()));
         }
-        let base = self.inner.builds.self_url.trim_end_matches('/');
+        let base = self.self_url.trim_end_matches('/');
         Ok(Some(EnqueueRequest {
             release_id: row.id.to_string(),
             service_id: row.service_id.to_string(),
@@ -63,20 +78,20 @@ impl ControlPlane {
     }
 
     /// Roundhouse accepted the build as `job_id`.
-    pub async fn build_enqueued(&self, release: ReleaseId, job_id: &str) -> Result<(), Error> {
-        let mut conn = self.pool().acquire().await.map_err(db_unavailable)?;
+    pub async fn enqueued(&self, release: ReleaseId, job_id: &str) -> Result<(), Error> {
+        let mut conn = self.pool.acquire().await.map_err(db_unavailable)?;
         releases::set_job_id(&mut conn, release, job_id).await
     }
 
     /// The build cannot happen: the release becomes `failed` with `reason` (machine-readable)
     /// and `message` (for people). No effect once the release has left `building`.
-    pub async fn build_abandoned(
+    pub async fn abandoned(
         &self,
         release: ReleaseId,
         reason: &str,
         message: &str,
     ) -> Result<bool, Error> {
-        let mut conn = self.pool().acquire().await.map_err(db_unavailable)?;
+        let mut conn = self.pool.acquire().await.map_err(db_unavailable)?;
         let failed = releases::mark_failed(&mut conn, release, None, reason, message).await?;
         if failed {
             tracing::warn!(release.id = %release, reason, "build abandoned: {message}");

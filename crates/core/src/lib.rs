@@ -39,7 +39,7 @@ pub use api_tokens::{MAX_ACTIVE_TOKENS, NewToken};
 pub use audit::REDACTED;
 pub use auth::{Login, Registration};
 pub use bootstrap::BOOTSTRAP_EMAIL;
-pub use build_jobs::EnqueueRequest;
+pub use build_jobs::{BuildDispatch, EnqueueRequest};
 pub use builds::{BUILDS_TOPIC, BuildResult, BuildSettings, CallbackOutcome, DEPLOYMENTS_TOPIC};
 pub use data_keys::{ENCRYPTION_KEY_VAR, Rotation, rotate_envvar_key};
 pub use env_vars::{EffectiveVar, EnvVar};

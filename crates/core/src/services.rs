@@ -65,7 +65,7 @@ fn spec_from_body(mut body: Value, envs: &[String]) -> Result<ServiceSpec, Error
     ServiceSpec::from_json(body)
 }
 
-async fn load(
+pub(crate) async fn load(
     conn: &mut switchyard_db::PgConnection,
     id: ServiceId,
     lock: bool,

@@ -5,18 +5,36 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
+use switchyard_core::BuildDispatch;
 use switchyard_db::PgPool;
 use switchyard_queue::Redis;
-use switchyard_worker::{Worker, WorkerSettings};
+use switchyard_worker::{
+    Worker, WorkerSettings,
+    jobs::builds::{BuildsJob, Roundhouse},
+};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::{config::Config, serve::Signals};
+use crate::{
+    config::{BuildConfig, Config},
+    serve::Signals,
+};
 
 /// The worker with every job this binary knows. Register a new job here
 /// (`.with_job(Arc::new(MyJob::new(..)))`).
-pub fn worker(pool: PgPool, redis: Redis, settings: WorkerSettings) -> Worker {
-    Worker::new(pool, redis, settings)
+pub fn worker(
+    pool: PgPool,
+    redis: Redis,
+    settings: WorkerSettings,
+    builds: &BuildConfig,
+) -> anyhow::Result<Worker> {
+    let roundhouse = builds.roundhouse_url.as_ref().map(|url| Roundhouse {
+        url: url.clone(),
+        key: builds.roundhouse_key.clone(),
+    });
+    let dispatch = BuildDispatch::new(pool.clone(), builds.self_url.clone());
+    let builds_job = BuildsJob::new(dispatch, roundhouse)?;
+    Ok(Worker::new(pool, redis, settings).with_job(Arc::new(builds_job)))
 }
 
 /// A worker started by [`spawn`].
@@ -69,7 +87,7 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
     })?;
     let shutdown = CancellationToken::new();
     let running = spawn(
-        worker(pool, redis, config.worker.settings),
+        worker(pool, redis, config.worker.settings, &config.builds)?,
         shutdown.clone(),
     );
     let metrics = running.metrics.clone();

@@ -10,6 +10,7 @@
 //! ```
 
 mod dedupe;
+pub mod jobs;
 mod metrics;
 mod relay;
 

@@ -143,10 +143,18 @@ async fn migrate_and_serve(
         );
     }
     let worker_shutdown = tokio_util::sync::CancellationToken::new();
-    let worker = redis_client.clone().map(|redis| {
-        let worker = crate::worker::worker(pool.clone(), redis, config.worker.settings.clone());
-        crate::worker::spawn(worker, worker_shutdown.clone())
-    });
+    let worker = match redis_client.clone() {
+        None => None,
+        Some(redis) => {
+            let worker = crate::worker::worker(
+                pool.clone(),
+                redis,
+                config.worker.settings.clone(),
+                &config.builds,
+            )?;
+            Some(crate::worker::spawn(worker, worker_shutdown.clone()))
+        }
+    };
     let extra_metrics = worker.as_ref().map(|w| {
         let metrics = w.metrics.clone();
         std::sync::Arc::new(move || metrics.render()) as switchyard_api::MetricsSource

@@ -16,6 +16,7 @@ mod secrets;
 mod worker;
 
 pub use auth::AuthConfig;
+pub use builds::BuildConfig;
 pub(crate) use oidc::report as oidc_report;
 pub use secrets::EnvVarKeyConfig;
 pub use worker::WorkerConfig;

@@ -1,0 +1,3 @@
+//! The jobs this worker runs, one per outbox topic.
+
+pub mod builds;
