@@ -63,7 +63,15 @@ async fn events_are_handled_once_and_marked() {
     let counts = job.counts();
     assert_eq!(counts.keys().copied().collect::<Vec<_>>(), ids);
     assert!(counts.values().all(|&n| n == 1), "{counts:?}");
-    let first = job.deliveries.lock().unwrap()[0].clone();
+    // Concurrent consumers finish in any order: look up the first event's delivery by id.
+    let first = job
+        .deliveries
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|m| m.outbox_id == ids[0])
+        .unwrap()
+        .clone();
     assert_eq!(first.topic, TOPIC);
     assert_eq!(first.payload, json!({"type": "test.event", "n": 0}));
     assert_eq!(first.attempt, 1);

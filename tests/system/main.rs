@@ -7,6 +7,7 @@ mod architecture;
 mod auth;
 mod builds;
 mod checksums;
+mod dashboard;
 mod env_var_rules;
 mod env_var_secrets;
 mod env_var_support;

@@ -49,6 +49,7 @@ fn class_of(operation: &str) -> Option<Class> {
         "GET /v1/user/tokens" | "POST /v1/user/tokens" => Own,
         "GET /v1/user/tokens/{id}" | "DELETE /v1/user/tokens/{id}" => Owned,
         "GET /v1/projects" | "POST /v1/projects" | "GET /v1/environments" => Own,
+        "GET /v1/dashboard/stats" => Own,
         "GET /v1/activity" | "GET /v1/activity/actions" | "GET /v1/activity/resource-types" => Own,
         "GET /v1/projects/{slug}" => Project(Role::Viewer),
         "DELETE /v1/projects/{slug}" => Project(Role::Admin),

@@ -3,6 +3,7 @@
 mod activity;
 mod auth;
 mod builds;
+mod dashboard;
 mod env_vars;
 mod github;
 mod health;
@@ -85,6 +86,7 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
             env_vars::handlers::env_var_delete
         ))
         .routes(routes!(env_vars::handlers::env_var_reveal))
+        .routes(routes!(dashboard::handlers::dashboard_stats))
         .routes(routes!(activity::handlers::activity_list))
         .routes(routes!(activity::handlers::activity_actions))
         .routes(routes!(activity::handlers::activity_resource_types))

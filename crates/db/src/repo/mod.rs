@@ -4,6 +4,7 @@
 pub mod access;
 pub mod api_tokens;
 pub mod audit;
+pub mod dashboard;
 pub mod deployments;
 pub mod env_var_keys;
 pub mod env_vars;

@@ -1,0 +1,3 @@
+//! `GET /v1/dashboard/stats`.
+
+pub(crate) mod handlers;
