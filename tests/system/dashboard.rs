@@ -113,3 +113,58 @@ async fn the_dashboard_shows_only_the_callers_projects() {
     );
     assert_eq!(bobs["activities"], json!([]));
 }
+
+#[tokio::test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "stands in for the reconciler, which marks deployments running"
+)]
+async fn a_project_with_running_deployments_is_deleted_only_with_force() {
+    let app = TestApp::spawn().await;
+    let ada = shop_owner(&app, "force@example.com").await;
+    let service = expect(
+        &app,
+        Method::POST,
+        "/v1/projects/shop/services",
+        &ada,
+        Some(json!({"name": "api", "git_repo": "https://github.com/acme/shop"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = service["id"].as_str().unwrap();
+    let release = expect(
+        &app,
+        Method::POST,
+        &format!("/v1/services/{id}/build"),
+        &ada,
+        Some(json!({"git_sha": "abcdef1"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    app.client
+        .post(app.url("/v1/callbacks/build-complete"))
+        .bearer_auth(TEST_ROUNDHOUSE_KEY)
+        .json(&json!({"job_id": "j", "release_id": release["id"], "success": true}))
+        .send()
+        .await
+        .unwrap();
+    let mut conn = app.db.connect().await;
+    sqlx::query("update deployments set phase = 'running'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (status, problem) =
+        crate::support::call(&app, Method::DELETE, "/v1/projects/shop", Some(&ada), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(problem["error"].as_str().unwrap().contains("force=true"));
+    get_ok(&app, "/v1/projects/shop", &ada).await;
+    expect(
+        &app,
+        Method::DELETE,
+        "/v1/projects/shop?force=true",
+        &ada,
+        None,
+        StatusCode::OK,
+    )
+    .await;
+}

@@ -76,8 +76,12 @@ async fn events_are_handled_once_and_marked() {
     assert_eq!(first.payload, json!({"type": "test.event", "n": 0}));
     assert_eq!(first.attempt, 1);
     assert!(outbox_rows(&db.pool).await.iter().all(|r| r.published));
+    // A job's success is counted just after its outbox row is stamped: wait for the counter.
+    eventually("5 successes counted", || async {
+        metric(&worker.metrics.render(), "job_succeeded_total") == 5.0
+    })
+    .await;
     let metrics = worker.metrics.render();
-    assert_eq!(metric(&metrics, "job_succeeded_total"), 5.0, "{metrics}");
     assert_eq!(metric(&metrics, "outbox_published_total"), 5.0, "{metrics}");
     worker.stop().await;
 }

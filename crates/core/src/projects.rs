@@ -2,7 +2,7 @@
 //! delete (its namespaces are cleaned up by the worker through an outbox event).
 
 use serde_json::json;
-use switchyard_db::repo::{access, environments, outbox, projects, teams};
+use switchyard_db::repo::{access, deployments, environments, outbox, projects, teams};
 use switchyard_domain::{Error, ProjectId, ResourceKind, Role, Slug};
 
 use crate::{
@@ -148,14 +148,28 @@ impl ControlPlane {
             .project)
     }
 
-    /// `DELETE /v1/projects/:slug`: project admins only. Removes the project's rows and asks the
-    /// worker (outbox topic `projects`) to delete its namespaces.
-    pub async fn project_delete(&self, principal: &Principal, slug: &str) -> Result<(), Error> {
+    /// `DELETE /v1/projects/:slug`: project admins only. Refused (409) while deployments are
+    /// running or on their way unless `force`. Removes the project's rows and asks the worker
+    /// (outbox topic `projects`) to delete its namespaces.
+    pub async fn project_delete(
+        &self,
+        principal: &Principal,
+        slug: &str,
+        force: bool,
+    ) -> Result<(), Error> {
         let mut tx = self.pool().begin().await.map_err(db_unavailable)?;
         let project = self
             .authorize(&mut tx, principal, slug, None, Need::Manage)
             .await?
             .project;
+        let active = deployments::count_active_in_project(&mut tx, project.id()).await?;
+        if active > 0 && !force {
+            return Err(Error::Conflict {
+                message: format!(
+                    "project {slug} has {active} running deployment(s); stop them or delete with ?force=true"
+                ),
+            });
+        }
         let namespaces = environments::namespaces(&mut tx, project.id()).await?;
         if !projects::delete(&mut tx, project.id()).await? {
             return Err(Error::not_found(ResourceKind::Project, slug));

@@ -71,3 +71,18 @@ pub async fn exists_for(
     .await
     .map_err(translate("reading deployments", &[]))
 }
+
+/// Deployments of `project` that are in the cluster (applying, rolling out or running).
+pub async fn count_active_in_project(
+    conn: &mut PgConnection,
+    project: switchyard_domain::ProjectId,
+) -> Result<i64, Error> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "count!" from deployments d join services s on s.id = d.service_id
+           where s.project_id = $1 and d.phase in ('applying', 'rolling_out', 'running')"#,
+        project.as_uuid(),
+    )
+    .fetch_one(conn)
+    .await
+    .map_err(translate("counting deployments", &[]))
+}

@@ -2,7 +2,9 @@
 
 use axum::extract::State;
 use http::StatusCode;
+use serde::Deserialize;
 use switchyard_core::NewProject;
+use utoipa::IntoParams;
 
 use super::dto::{ProjectCreate, ProjectList, ProjectView};
 use crate::{
@@ -70,20 +72,33 @@ pub(crate) async fn project_view(
     Ok(Json(state.cp.project_view(&principal, &slug).await?.into()))
 }
 
+/// `?force=true` deletes a project with running deployments.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct DeleteQuery {
+    #[serde(default)]
+    force: bool,
+}
+
 /// Delete a project (project admins): its rows go now, its namespaces are removed by the worker.
 #[utoipa::path(delete, path = "/v1/projects/{slug}", tag = "projects", security(("bearer" = [])),
-    params(("slug" = String, Path, description = "Project slug")),
+    params(("slug" = String, Path, description = "Project slug"), DeleteQuery),
     responses(
         (status = 200, description = "Deleted", body = MessageView),
         (status = 403, description = "Not a project admin", body = Problem),
         (status = 404, description = "No such project you can see", body = Problem),
+        (status = 409, description = "Deployments are running (use ?force=true)", body = Problem),
     ))]
 pub(crate) async fn project_delete(
     State(state): State<ApiState>,
     Caller(principal): Caller,
     Path(slug): Path<String>,
+    Query(query): Query<DeleteQuery>,
 ) -> Result<Json<MessageView>, ApiError> {
-    state.cp.project_delete(&principal, &slug).await?;
+    state
+        .cp
+        .project_delete(&principal, &slug, query.force)
+        .await?;
     Ok(Json(MessageView {
         message: "Project deleted successfully",
     }))
