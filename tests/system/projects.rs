@@ -332,3 +332,61 @@ async fn the_audit_log_refuses_updates_and_deletes() {
         assert!(err.contains("append-only"), "{statement}: {err}");
     }
 }
+
+#[tokio::test]
+async fn teams_tokens_and_invitations_page_like_every_list() {
+    let app = TestApp::spawn().await;
+    let ada = register(&app, "lists@example.com").await;
+    for n in 0..3 {
+        let team = json!({"name": format!("Team {n}"), "slug": format!("team-{n}")});
+        expect(
+            &app,
+            Method::POST,
+            "/v1/teams",
+            &ada,
+            Some(team),
+            StatusCode::CREATED,
+        )
+        .await;
+        let token = json!({"name": format!("token {n}")});
+        expect(
+            &app,
+            Method::POST,
+            "/v1/user/tokens",
+            &ada,
+            Some(token),
+            StatusCode::CREATED,
+        )
+        .await;
+        let invite = json!({"email": format!("guest{n}@example.com"), "role": "member"});
+        expect(
+            &app,
+            Method::POST,
+            "/v1/teams/team-0/invitations",
+            &ada,
+            Some(invite),
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    for (path, field) in [
+        ("/v1/teams", "teams"),
+        ("/v1/user/tokens", "tokens"),
+        ("/v1/teams/team-0/invitations", "invitations"),
+    ] {
+        let first = get_ok(&app, &format!("{path}?limit=2"), &ada).await;
+        assert_eq!(first[field].as_array().unwrap().len(), 2, "{path}: {first}");
+        let cursor = first["next_cursor"].as_str().unwrap();
+        let second = get_ok(&app, &format!("{path}?limit=2&cursor={cursor}"), &ada).await;
+        assert_eq!(
+            second[field].as_array().unwrap().len(),
+            1,
+            "{path}: {second}"
+        );
+        assert!(second.get("next_cursor").is_none(), "{path}: last page");
+        assert_ne!(first[field][0]["id"], second[field][0]["id"]);
+    }
+    let members = get_ok(&app, "/v1/teams/team-0/members?limit=1", &ada).await;
+    assert_eq!(members["members"].as_array().unwrap().len(), 1);
+    assert!(members.get("next_cursor").is_none(), "one member: one page");
+}

@@ -107,9 +107,18 @@ impl ControlPlane {
         &self,
         principal: &Principal,
         include_revoked: bool,
-    ) -> Result<Vec<ApiTokenRow>, Error> {
+        page: crate::PageRequest,
+    ) -> Result<crate::Page<ApiTokenRow>, Error> {
         let mut conn = self.pool().acquire().await.map_err(db_unavailable)?;
-        api_tokens::list(&mut conn, principal.user_id, include_revoked).await
+        let rows = api_tokens::list(
+            &mut conn,
+            principal.user_id,
+            include_revoked,
+            page.after,
+            page.fetch(),
+        )
+        .await?;
+        Ok(page.finish(rows, |t| t.id))
     }
 
     /// `GET /v1/user/tokens/:id`: another user's token is 404.

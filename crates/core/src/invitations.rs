@@ -163,15 +163,18 @@ impl ControlPlane {
         &self,
         principal: &Principal,
         slug: &str,
-    ) -> Result<Vec<InvitationRow>, Error> {
+        page: crate::PageRequest,
+    ) -> Result<crate::Page<InvitationRow>, Error> {
         let mut conn = self.pool().acquire().await.map_err(db_unavailable)?;
         let team = self
             .team_access(&mut conn, principal, slug, TeamNeed::Manage)
             .await?
             .team;
         let now = OffsetDateTime::now_utc();
-        let rows = invitations::list_for_team(&mut conn, team.id()).await?;
-        Ok(rows.into_iter().map(|r| as_of(r, now)).collect())
+        let rows =
+            invitations::list_for_team(&mut conn, team.id(), page.after, page.fetch()).await?;
+        let rows = rows.into_iter().map(|r| as_of(r, now)).collect();
+        Ok(page.finish(rows, |r: &InvitationRow| r.id))
     }
 
     /// `DELETE /v1/teams/:slug/invitations/:id`: owners and admins revoke a pending invitation.
@@ -213,9 +216,17 @@ impl ControlPlane {
     pub async fn invitation_list_mine(
         &self,
         principal: &Principal,
-    ) -> Result<Vec<InvitationRow>, Error> {
+        page: crate::PageRequest,
+    ) -> Result<crate::Page<InvitationRow>, Error> {
         let mut conn = self.pool().acquire().await.map_err(db_unavailable)?;
-        invitations::list_pending_for_email(&mut conn, &principal.email).await
+        let rows = invitations::list_pending_for_email(
+            &mut conn,
+            &principal.email,
+            page.after,
+            page.fetch(),
+        )
+        .await?;
+        Ok(page.finish(rows, |r| r.id))
     }
 
     /// `GET /v1/invitations/:token`: the invitee only.

@@ -41,13 +41,15 @@ impl ControlPlane {
         &self,
         principal: &Principal,
         slug: &str,
-    ) -> Result<Vec<MemberRow>, Error> {
+        page: crate::PageRequest,
+    ) -> Result<crate::Page<MemberRow>, Error> {
         let mut conn = self.pool().acquire().await.map_err(db_unavailable)?;
         let team = self
             .team_access(&mut conn, principal, slug, TeamNeed::Read)
             .await?
             .team;
-        teams::members(&mut conn, team.id()).await
+        let rows = teams::members(&mut conn, team.id(), page.after, page.fetch()).await?;
+        Ok(page.finish(rows, |m| m.user_id))
     }
 
     /// `PATCH /v1/teams/:slug/members/:user_id`: owners and admins; only an owner may make

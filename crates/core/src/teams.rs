@@ -243,9 +243,15 @@ impl ControlPlane {
     }
 
     /// `GET /v1/teams`: the caller's teams, with member counts and roles, in one statement.
-    pub async fn team_list(&self, principal: &Principal) -> Result<Vec<TeamRow>, Error> {
+    pub async fn team_list(
+        &self,
+        principal: &Principal,
+        page: crate::PageRequest,
+    ) -> Result<crate::Page<TeamRow>, Error> {
         let mut conn = self.pool().acquire().await.map_err(db_unavailable)?;
-        teams::list_for_member(&mut conn, principal.user_id).await
+        let rows =
+            teams::list_for_member(&mut conn, principal.user_id, page.after, page.fetch()).await?;
+        Ok(page.finish(rows, |t| t.id))
     }
 
     /// `GET /v1/teams/:slug`: members (and platform admins).

@@ -65,14 +65,21 @@ pub async fn list(
     conn: &mut PgConnection,
     user_id: UserId,
     include_revoked: bool,
+    after: Option<Uuid>,
+    limit: i64,
 ) -> Result<Vec<ApiTokenRow>, Error> {
     sqlx::query_as!(
         ApiTokenRow,
         "select id, user_id, name, prefix, scopes, expires_at, last_used_at, revoked_at, created_at
          from api_tokens where user_id = $1 and ($2 or revoked_at is null)
-         order by created_at desc",
+           and ($3::uuid is null
+                or (created_at, id) < (select c.created_at, c.id from api_tokens c where c.id = $3))
+         order by created_at desc, id desc
+         limit $4",
         user_id.as_uuid(),
         include_revoked,
+        after,
+        limit,
     )
     .fetch_all(conn)
     .await

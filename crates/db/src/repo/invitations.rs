@@ -131,14 +131,22 @@ pub async fn revoke_expired(
 pub async fn list_for_team(
     conn: &mut PgConnection,
     team: TeamId,
+    after: Option<Uuid>,
+    limit: i64,
 ) -> Result<Vec<InvitationRow>, Error> {
     sqlx::query_as!(
         InvitationRow,
         r#"select id as "id!", team_id as "team_id!", team_name as "team_name!", team_slug as "team_slug!",
                 email as "email!", role as "role!", status as "status!", inviter_id,
                 inviter_name, expires_at as "expires_at!", created_at as "created_at!"
-         from team_invitation_details where team_id = $1 order by created_at desc"#,
-        team.as_uuid()
+         from team_invitation_details where team_id = $1
+           and ($2::uuid is null
+                or (created_at, id) < (select c.created_at, c.id from team_invitations c where c.id = $2))
+         order by created_at desc, id desc
+         limit $3"#,
+        team.as_uuid(),
+        after,
+        limit,
     )
     .fetch_all(conn)
     .await
@@ -149,6 +157,8 @@ pub async fn list_for_team(
 pub async fn list_pending_for_email(
     conn: &mut PgConnection,
     email: &str,
+    after: Option<Uuid>,
+    limit: i64,
 ) -> Result<Vec<InvitationRow>, Error> {
     sqlx::query_as!(
         InvitationRow,
@@ -156,8 +166,13 @@ pub async fn list_pending_for_email(
                 email as "email!", role as "role!", status as "status!", inviter_id,
                 inviter_name, expires_at as "expires_at!", created_at as "created_at!"
          from team_invitation_details where lower(email) = lower($1) and status = 'pending' and expires_at > now()
-           order by created_at desc"#,
-        email
+           and ($2::uuid is null
+                or (created_at, id) < (select c.created_at, c.id from team_invitations c where c.id = $2))
+           order by created_at desc, id desc
+           limit $3"#,
+        email,
+        after,
+        limit,
     )
     .fetch_all(conn)
     .await

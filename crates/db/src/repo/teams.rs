@@ -80,16 +80,25 @@ pub async fn find_by_slug(
     .map_err(translate("reading a team", &[]))
 }
 
-/// The teams `user` belongs to, by slug, in one statement.
-pub async fn list_for_member(conn: &mut PgConnection, user: UserId) -> Result<Vec<TeamRow>, Error> {
+/// One page of the teams `user` belongs to, by slug, after the team `after`.
+pub async fn list_for_member(
+    conn: &mut PgConnection,
+    user: UserId,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<TeamRow>, Error> {
     sqlx::query_as!(
         TeamRow,
         r#"select t.id, t.name, t.slug, t.description, t.avatar_url, t.billing_email,
                   (select count(*) from team_members c where c.team_id = t.id) as "member_count!",
                   m.role as "user_role?", t.created_at, t.updated_at
            from teams t join team_members m on m.team_id = t.id and m.user_id = $1
-           order by t.slug"#,
+           where ($2::uuid is null or t.slug > (select c.slug from teams c where c.id = $2))
+           order by t.slug
+           limit $3"#,
         user.as_uuid(),
+        after,
+        limit,
     )
     .fetch_all(conn)
     .await
@@ -203,13 +212,25 @@ pub async fn has_member_email(
     .map_err(translate("reading team members", &[]))
 }
 
-pub async fn members(conn: &mut PgConnection, team: TeamId) -> Result<Vec<MemberRow>, Error> {
+/// One page of a team's members in joining order, after the member (user id) `after`.
+pub async fn members(
+    conn: &mut PgConnection,
+    team: TeamId,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<MemberRow>, Error> {
     sqlx::query_as!(
         MemberRow,
         "select m.user_id, u.email, u.name, m.role, m.joined_at
          from team_members m join users u on u.id = m.user_id
-         where m.team_id = $1 order by m.joined_at, u.email",
+         where m.team_id = $1
+           and ($2::uuid is null or (m.joined_at, m.user_id) >
+                (select c.joined_at, c.user_id from team_members c where c.team_id = $1 and c.user_id = $2))
+         order by m.joined_at, m.user_id
+         limit $3",
         team.as_uuid(),
+        after,
+        limit,
     )
     .fetch_all(conn)
     .await

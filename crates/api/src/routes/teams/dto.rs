@@ -70,6 +70,9 @@ impl From<TeamRow> for TeamView {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct TeamList {
     pub(crate) teams: Vec<TeamView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) next_cursor: Option<String>,
 }
 
 /// A member of a team. `id` is the user id (members have no id of their own), the one
@@ -101,6 +104,9 @@ impl From<MemberRow> for MemberView {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct MemberList {
     pub(crate) members: Vec<MemberView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) next_cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -147,6 +153,9 @@ impl From<InvitationRow> for InvitationView {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct InvitationList {
     pub(crate) invitations: Vec<InvitationView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) next_cursor: Option<String>,
 }
 
 /// The created invitation with its token, shown this once: hand it (or a link the UI builds
@@ -202,6 +211,9 @@ impl From<InvitationRow> for InvitationDetails {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct InvitationDetailsList {
     pub(crate) invitations: Vec<InvitationDetails>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) next_cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -10,8 +10,8 @@ use super::dto::{
 };
 use crate::{
     ApiError, ApiState, Problem,
-    extract::{Caller, Json, Path},
-    routes::auth::dto::MessageView,
+    extract::{Caller, Json, Path, Query},
+    routes::{auth::dto::MessageView, paging::ListQuery},
 };
 
 /// Create a team; the caller becomes its owner.
@@ -40,14 +40,17 @@ pub(crate) async fn team_create(
 
 /// The caller's teams, by slug.
 #[utoipa::path(get, path = "/v1/teams", tag = "teams", security(("bearer" = [])),
+    params(ListQuery),
     responses((status = 200, description = "Teams the caller belongs to", body = TeamList)))]
 pub(crate) async fn team_list(
     State(state): State<ApiState>,
     Caller(principal): Caller,
+    Query(query): Query<ListQuery>,
 ) -> Result<Json<TeamList>, ApiError> {
-    let rows = state.cp.team_list(&principal).await?;
+    let rows = state.cp.team_list(&principal, query.page()?).await?;
     Ok(Json(TeamList {
-        teams: rows.into_iter().map(TeamView::from).collect(),
+        teams: rows.items.into_iter().map(TeamView::from).collect(),
+        next_cursor: rows.next_cursor,
     }))
 }
 
@@ -113,7 +116,7 @@ pub(crate) async fn team_delete(
 
 /// A team's members, by join date.
 #[utoipa::path(get, path = "/v1/teams/{slug}/members", tag = "teams", security(("bearer" = [])),
-    params(("slug" = String, Path, description = "Team slug")),
+    params(("slug" = String, Path, description = "Team slug"), ListQuery),
     responses(
         (status = 200, description = "Members", body = MemberList),
         (status = 404, description = "No such team, or the caller is not a member", body = Problem),
@@ -122,10 +125,15 @@ pub(crate) async fn team_member_list(
     State(state): State<ApiState>,
     Caller(principal): Caller,
     Path(slug): Path<String>,
+    Query(query): Query<ListQuery>,
 ) -> Result<Json<MemberList>, ApiError> {
-    let rows = state.cp.team_member_list(&principal, &slug).await?;
+    let rows = state
+        .cp
+        .team_member_list(&principal, &slug, query.page()?)
+        .await?;
     Ok(Json(MemberList {
-        members: rows.into_iter().map(MemberView::from).collect(),
+        members: rows.items.into_iter().map(MemberView::from).collect(),
+        next_cursor: rows.next_cursor,
     }))
 }
 

@@ -13,9 +13,9 @@ use super::dto::{
 };
 use crate::{
     ApiError, ApiState, Problem,
-    extract::{Caller, Json, Path},
+    extract::{Caller, Json, Path, Query},
     middleware::NoReplay,
-    routes::auth::dto::MessageView,
+    routes::{auth::dto::MessageView, paging::ListQuery},
 };
 
 /// Invite an e-mail address (owners and admins). The token is in this response only.
@@ -49,7 +49,7 @@ pub(crate) async fn invitation_create(
 /// A team's invitations of every status, newest first (owners and admins).
 #[utoipa::path(get, path = "/v1/teams/{slug}/invitations", tag = "invitations",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "Team slug")),
+    params(("slug" = String, Path, description = "Team slug"), ListQuery),
     responses(
         (status = 200, description = "Invitations", body = InvitationList),
         (status = 403, description = "Members and viewers cannot list invitations", body = Problem),
@@ -59,10 +59,15 @@ pub(crate) async fn invitation_list(
     State(state): State<ApiState>,
     Caller(principal): Caller,
     Path(slug): Path<String>,
+    Query(query): Query<ListQuery>,
 ) -> Result<Json<InvitationList>, ApiError> {
-    let rows = state.cp.invitation_list(&principal, &slug).await?;
+    let rows = state
+        .cp
+        .invitation_list(&principal, &slug, query.page()?)
+        .await?;
     Ok(Json(InvitationList {
-        invitations: rows.into_iter().map(InvitationView::from).collect(),
+        invitations: rows.items.into_iter().map(InvitationView::from).collect(),
+        next_cursor: rows.next_cursor,
     }))
 }
 
@@ -93,14 +98,24 @@ pub(crate) async fn invitation_revoke(
 
 /// Pending invitations addressed to the caller's e-mail.
 #[utoipa::path(get, path = "/v1/invitations", tag = "invitations", security(("bearer" = [])),
+    params(ListQuery),
     responses((status = 200, description = "Pending invitations", body = InvitationDetailsList)))]
 pub(crate) async fn invitation_list_mine(
     State(state): State<ApiState>,
     Caller(principal): Caller,
+    Query(query): Query<ListQuery>,
 ) -> Result<Json<InvitationDetailsList>, ApiError> {
-    let rows = state.cp.invitation_list_mine(&principal).await?;
+    let rows = state
+        .cp
+        .invitation_list_mine(&principal, query.page()?)
+        .await?;
     Ok(Json(InvitationDetailsList {
-        invitations: rows.into_iter().map(InvitationDetails::from).collect(),
+        invitations: rows
+            .items
+            .into_iter()
+            .map(InvitationDetails::from)
+            .collect(),
+        next_cursor: rows.next_cursor,
     }))
 }
 

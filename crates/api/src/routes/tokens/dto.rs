@@ -23,6 +23,10 @@ pub(crate) struct TokenListQuery {
     /// Include revoked tokens.
     #[serde(default)]
     pub(crate) include_revoked: bool,
+    /// 1 to 200; default 50.
+    pub(crate) limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub(crate) cursor: Option<String>,
 }
 
 /// A token as listed (never the token itself).
@@ -60,6 +64,9 @@ impl From<ApiTokenRow> for TokenView {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct TokenList {
     pub(crate) tokens: Vec<TokenView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) next_cursor: Option<String>,
 }
 
 /// The created token. `token` is shown this once and never again.

@@ -47,12 +47,14 @@ pub(crate) async fn token_list(
     Caller(principal): Caller,
     Query(query): Query<TokenListQuery>,
 ) -> Result<Json<TokenList>, ApiError> {
+    let page = switchyard_core::PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let rows = state
         .cp
-        .api_token_list(&principal, query.include_revoked)
+        .api_token_list(&principal, query.include_revoked, page)
         .await?;
     Ok(Json(TokenList {
-        tokens: rows.into_iter().map(TokenView::from).collect(),
+        tokens: rows.items.into_iter().map(TokenView::from).collect(),
+        next_cursor: rows.next_cursor,
     }))
 }
 
