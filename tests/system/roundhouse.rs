@@ -224,3 +224,53 @@ async fn a_refusing_or_missing_roundhouse_fails_the_release_with_the_cause() {
     );
     worker.cancel();
 }
+
+#[tokio::test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "ages a release instead of waiting 30 minutes"
+)]
+async fn the_janitor_fails_builds_that_never_finish() {
+    let app = TestApp::spawn().await;
+    let (bearer, service, release) = build(&app).await;
+    let mut conn = app.db.connect().await;
+    sqlx::query(
+        "update releases set created_at = now() - interval '31 minutes' where id = $1::uuid",
+    )
+    .bind(&release)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let dispatch = BuildDispatch::new(app.db.pool.clone(), format!("http://{}", app.addr));
+    let swept = dispatch
+        .time_out_builds(std::time::Duration::from_secs(30 * 60))
+        .await
+        .unwrap();
+    assert_eq!(swept, 1);
+    let failed = release_of(&app, &bearer, &service).await;
+    assert_eq!(
+        (failed["status"].as_str(), failed["reason"].as_str()),
+        (Some("failed"), Some("BuildTimedOut"))
+    );
+    assert!(
+        failed["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("ENCLII_BUILD_TIMEOUT")
+    );
+    let again = dispatch
+        .time_out_builds(std::time::Duration::from_secs(30 * 60))
+        .await
+        .unwrap();
+    assert_eq!(again, 0, "a failed build is not swept twice");
+    // A late callback cannot revive it.
+    let late = app
+        .client
+        .post(app.url("/v1/callbacks/build-complete"))
+        .bearer_auth(TEST_ROUNDHOUSE_KEY)
+        .json(&json!({"job_id": "late", "release_id": release, "success": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late.status(), StatusCode::CONFLICT);
+}

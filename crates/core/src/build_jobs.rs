@@ -98,4 +98,21 @@ impl BuildDispatch {
         }
         Ok(failed)
     }
+
+    /// The janitor's sweep: releases still `building` after `timeout` become `failed` with reason
+    /// `BuildTimedOut` (a callback that never came, a build Roundhouse lost). Returns how many.
+    pub async fn time_out_builds(&self, timeout: std::time::Duration) -> Result<usize, Error> {
+        let mut conn = self.pool.acquire().await.map_err(db_unavailable)?;
+        let cutoff = time::OffsetDateTime::now_utc()
+            - time::Duration::try_from(timeout).unwrap_or(time::Duration::MAX);
+        let message = format!(
+            "no build result within {} minutes (ENCLII_BUILD_TIMEOUT)",
+            timeout.as_secs() / 60
+        );
+        let failed = releases::fail_stuck(&mut conn, cutoff, "BuildTimedOut", &message).await?;
+        for id in &failed {
+            tracing::warn!(release.id = %id, "build timed out");
+        }
+        Ok(failed.len())
+    }
 }

@@ -9,7 +9,7 @@ use switchyard_core::BuildDispatch;
 use switchyard_db::PgPool;
 use switchyard_queue::Redis;
 use switchyard_worker::{
-    Worker, WorkerSettings,
+    Janitor, Worker, WorkerSettings,
     jobs::builds::{BuildsJob, Roundhouse},
 };
 use tokio::task::JoinHandle;
@@ -19,6 +19,9 @@ use crate::{
     config::{BuildConfig, Config},
     serve::Signals,
 };
+
+/// How often the janitor sweeps.
+const JANITOR_INTERVAL: Duration = Duration::from_secs(60);
 
 /// The worker with every job this binary knows. Register a new job here
 /// (`.with_job(Arc::new(MyJob::new(..)))`).
@@ -33,8 +36,15 @@ pub fn worker(
         key: builds.roundhouse_key.clone(),
     });
     let dispatch = BuildDispatch::new(pool.clone(), builds.self_url.clone());
+    let janitor = Janitor {
+        builds: dispatch.clone(),
+        build_timeout: builds.build_timeout,
+        interval: JANITOR_INTERVAL,
+    };
     let builds_job = BuildsJob::new(dispatch, roundhouse)?;
-    Ok(Worker::new(pool, redis, settings).with_job(Arc::new(builds_job)))
+    Ok(Worker::new(pool, redis, settings)
+        .with_job(Arc::new(builds_job))
+        .with_janitor(janitor))
 }
 
 /// A worker started by [`spawn`].

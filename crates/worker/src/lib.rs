@@ -10,6 +10,7 @@
 //! ```
 
 mod dedupe;
+mod janitor;
 pub mod jobs;
 mod metrics;
 mod relay;
@@ -22,6 +23,7 @@ use switchyard_queue::{Backoff, Consumer, ConsumerSettings, Job, Redis};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+pub use janitor::Janitor;
 pub use metrics::WorkerMetrics;
 
 /// The consumer group every worker replica joins on every topic stream.
@@ -67,6 +69,7 @@ pub struct Worker {
     redis: Redis,
     settings: WorkerSettings,
     jobs: Vec<Arc<dyn Job>>,
+    janitor: Option<Janitor>,
     metrics: Arc<WorkerMetrics>,
 }
 
@@ -77,6 +80,7 @@ impl Worker {
             redis,
             settings,
             jobs: Vec::new(),
+            janitor: None,
             metrics: Arc::new(WorkerMetrics::new()),
         }
     }
@@ -85,6 +89,13 @@ impl Worker {
     #[must_use]
     pub fn with_job(mut self, job: Arc<dyn Job>) -> Self {
         self.jobs.push(job);
+        self
+    }
+
+    /// Runs `janitor`'s sweep alongside the consumers.
+    #[must_use]
+    pub fn with_janitor(mut self, janitor: Janitor) -> Self {
+        self.janitor = Some(janitor);
         self
     }
 
@@ -140,6 +151,9 @@ impl Worker {
             metrics: self.metrics.clone(),
         };
         tasks.spawn(refresher.run(shutdown.clone()));
+        if let Some(janitor) = self.janitor.clone() {
+            tasks.spawn(janitor.run(shutdown.clone()));
+        }
         tracing::info!(
             topics = ?self.topics(),
             consumer = %consumer_name,

@@ -227,3 +227,24 @@ pub async fn set_job_id(conn: &mut PgConnection, id: ReleaseId, job_id: &str) ->
     .map_err(translate("recording a build job", &[]))?;
     Ok(())
 }
+
+/// Fails every release `building` since before `cutoff`; returns their ids.
+pub async fn fail_stuck(
+    conn: &mut PgConnection,
+    cutoff: OffsetDateTime,
+    reason: &str,
+    message: &str,
+) -> Result<Vec<Uuid>, Error> {
+    sqlx::query_scalar!(
+        "update releases set status = 'failed', reason = $2, error_message = $3,
+             completed_at = now(), updated_at = now()
+         where status = 'building' and created_at < $1
+         returning id",
+        cutoff,
+        reason,
+        message,
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(translate("timing out builds", &[]))
+}

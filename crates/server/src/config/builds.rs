@@ -18,6 +18,8 @@ pub struct BuildConfig {
     pub roundhouse_key: Option<SecretString>,
     /// `ENCLII_GITHUB_WEBHOOK_SECRET[_FILE]`: verifies `POST /v1/webhooks/github`.
     pub github_webhook_secret: Option<SecretString>,
+    /// `ENCLII_BUILD_TIMEOUT` (default 30 min): a release still `building` after this fails.
+    pub build_timeout: std::time::Duration,
 }
 
 impl BuildConfig {
@@ -61,5 +63,37 @@ pub(super) fn builds(r: &mut Reader<'_>, port: u16) -> BuildConfig {
         roundhouse_url: http_url(r, "ENCLII_ROUNDHOUSE_URL"),
         roundhouse_key: r.secret("ENCLII_ROUNDHOUSE_API_KEY"),
         github_webhook_secret: r.secret("ENCLII_GITHUB_WEBHOOK_SECRET"),
+        build_timeout: build_timeout(r),
+    }
+}
+
+/// `ENCLII_BUILD_TIMEOUT`: seconds, or a number with `s`, `m` or `h` (`30m`, Roundhouse's
+/// spelling); 1 minute to 24 hours.
+fn build_timeout(r: &mut Reader<'_>) -> std::time::Duration {
+    const DEFAULT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+    let Some(raw) = r.get("ENCLII_BUILD_TIMEOUT") else {
+        return DEFAULT;
+    };
+    let (number, unit) = match raw.char_indices().last() {
+        Some((i, c @ ('s' | 'm' | 'h'))) => (&raw[..i], c),
+        _ => (raw, 's'),
+    };
+    let factor = match unit {
+        'h' => 3600,
+        'm' => 60,
+        _ => 1,
+    };
+    match number
+        .trim()
+        .parse::<u64>()
+        .map(|n| n.saturating_mul(factor))
+    {
+        Ok(secs @ 60..=86_400) => std::time::Duration::from_secs(secs),
+        _ => {
+            r.errors.push(format!(
+                "ENCLII_BUILD_TIMEOUT: expected 1 minute to 24 hours (e.g. 1800, 30m, 2h), got {raw:?}"
+            ));
+            DEFAULT
+        }
     }
 }

@@ -145,3 +145,34 @@ fn redact_keeps_urls_without_password() {
     let url = SecretString::from("redis://127.0.0.1:6379/0".to_owned());
     assert_eq!(redact_url(&url), "redis://127.0.0.1:6379/0");
 }
+
+#[test]
+fn build_settings_are_read_and_checked() {
+    let config = Config::from_vars(&vars(&[])).unwrap();
+    assert_eq!(config.builds.build_timeout, Duration::from_secs(1800));
+    assert_eq!(config.builds.registry, "ghcr.io/madfam-org");
+    assert_eq!(config.builds.self_url, "http://localhost:4200");
+    for (raw, secs) in [("1800", 1800), ("45m", 2700), ("2h", 7200), ("90s", 90)] {
+        let config = Config::from_vars(&vars(&[("ENCLII_BUILD_TIMEOUT", raw)])).unwrap();
+        assert_eq!(
+            config.builds.build_timeout,
+            Duration::from_secs(secs),
+            "{raw}"
+        );
+    }
+    for bad in ["soon", "10", "25h", "-5m"] {
+        let e = errors(&[("ENCLII_BUILD_TIMEOUT", bad)]);
+        assert!(
+            e.iter().any(|e| e.starts_with("ENCLII_BUILD_TIMEOUT")),
+            "{bad}: {e:?}"
+        );
+    }
+    for (name, bad) in [
+        ("ENCLII_ROUNDHOUSE_URL", "roundhouse:80"),
+        ("ENCLII_SELF_URL", "ftp://x"),
+        ("ENCLII_REGISTRY", "https://ghcr.io"),
+    ] {
+        let e = errors(&[(name, bad)]);
+        assert!(e.iter().any(|e| e.starts_with(name)), "{name}: {e:?}");
+    }
+}
