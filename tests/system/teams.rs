@@ -380,3 +380,40 @@ async fn team_membership_is_what_grants_access_to_the_teams_projects() {
         .unwrap();
     assert!(orphaned, "the project outlives its team");
 }
+
+#[tokio::test]
+async fn a_stale_if_match_does_not_change_a_team() {
+    let app = spawn(&[]).await;
+    let owner = user(&app, "etag-owner@example.com").await;
+    create_team(&app, &owner, "etag-team").await;
+    let read = app
+        .client
+        .get(app.url("/v1/teams/etag-team"))
+        .bearer_auth(&owner.token)
+        .send()
+        .await
+        .unwrap();
+    let tag = read.headers()["etag"].to_str().unwrap().to_owned();
+    let patch = |tag: String, name: &'static str| {
+        app.client
+            .patch(app.url("/v1/teams/etag-team"))
+            .bearer_auth(&owner.token)
+            .header("if-match", tag)
+            .json(&serde_json::json!({"name": name}))
+            .send()
+    };
+    let first = patch(tag.clone(), "First").await.unwrap();
+    assert_eq!(first.status(), reqwest::StatusCode::OK);
+    assert_ne!(first.headers()["etag"].to_str().unwrap(), tag);
+    let stale = patch(tag, "Second").await.unwrap();
+    assert_eq!(stale.status(), reqwest::StatusCode::PRECONDITION_FAILED);
+    let (_, team) = call(
+        &app,
+        reqwest::Method::GET,
+        "/v1/teams/etag-team",
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(team["name"], "First");
+}

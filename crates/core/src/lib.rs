@@ -63,7 +63,7 @@ pub use switchyard_db::repo::{
     invitations::InvitationRow,
     teams::{MemberRow, TeamRow},
 };
-pub use teams::{NewTeam, TeamUpdate, parse_team_role};
+pub use teams::{NewTeam, TeamUpdate, parse_team_role, team_version};
 
 /// How people sign in and what they get.
 #[derive(Debug, Clone)]

@@ -172,6 +172,11 @@ pub fn parse_team_role(field: &str, raw: &str) -> Result<TeamRole, Error> {
         .map_err(|message: String| Error::invalid(field, message))
 }
 
+/// A team's version for `ETag`/`If-Match`: its last change, in microseconds.
+pub fn team_version(team: &TeamRow) -> i64 {
+    i64::try_from(team.updated_at.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
+}
+
 impl ControlPlane {
     /// The team `slug`, if `principal` may do `need` in it: 404 for non-members, 403 below
     /// the needed role.
@@ -269,12 +274,16 @@ impl ControlPlane {
         principal: &Principal,
         slug: &str,
         update: TeamUpdate,
+        if_match: Option<i64>,
     ) -> Result<TeamRow, Error> {
         let mut tx = self.pool().begin().await.map_err(db_unavailable)?;
         let before = self
             .team_access(&mut tx, principal, slug, TeamNeed::Manage)
             .await?
             .team;
+        if if_match.is_some_and(|v| v != team_version(&before)) {
+            return Err(Error::PreconditionFailed);
+        }
         let billing_email = update.billing_email.as_ref().map(Email::as_str);
         teams::update(
             &mut tx,

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use http::StatusCode;
-use switchyard_core::{NewTeam, TeamUpdate, parse_team_role};
+use switchyard_core::{NewTeam, TeamUpdate, parse_team_role, team_version};
 use switchyard_domain::UserId;
 
 use super::dto::{
@@ -10,7 +10,7 @@ use super::dto::{
 };
 use crate::{
     ApiError, ApiState, Problem,
-    extract::{Caller, Json, Path, Query},
+    extract::{Caller, IfMatch, Json, Path, Query, etag},
     routes::{auth::dto::MessageView, paging::ListQuery},
 };
 
@@ -58,23 +58,31 @@ pub(crate) async fn team_list(
 #[utoipa::path(get, path = "/v1/teams/{slug}", tag = "teams", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Team slug")),
     responses(
-        (status = 200, description = "The team", body = TeamView),
+        (status = 200, description = "The team", body = TeamView,
+            headers(("ETag" = String, description = "Pass as If-Match to PATCH"))),
         (status = 404, description = "No such team, or the caller is not a member", body = Problem),
     ))]
 pub(crate) async fn team_view(
     State(state): State<ApiState>,
     Caller(principal): Caller,
     Path(slug): Path<String>,
-) -> Result<Json<TeamView>, ApiError> {
-    Ok(Json(state.cp.team_view(&principal, &slug).await?.into()))
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    let team = state.cp.team_view(&principal, &slug).await?;
+    let tag = etag(team_version(&team));
+    Ok(([tag], Json(TeamView::from(team))))
 }
 
 /// Change a team's settings (owners and admins).
 #[utoipa::path(patch, path = "/v1/teams/{slug}", tag = "teams", security(("bearer" = [])),
-    params(("slug" = String, Path, description = "Team slug")),
+    params(
+        ("slug" = String, Path, description = "Team slug"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read"),
+    ),
     request_body = TeamUpdateBody,
     responses(
-        (status = 200, description = "The updated team", body = TeamView),
+        (status = 200, description = "The updated team", body = TeamView,
+            headers(("ETag" = String, description = "The new version"))),
+        (status = 412, description = "The team changed since your ETag", body = Problem),
         (status = 400, description = "Invalid name, description, billing e-mail or avatar URL", body = Problem),
         (status = 403, description = "Members and viewers cannot change the team", body = Problem),
         (status = 404, description = "No such team, or the caller is not a member", body = Problem),
@@ -83,16 +91,21 @@ pub(crate) async fn team_update(
     State(state): State<ApiState>,
     Caller(principal): Caller,
     Path(slug): Path<String>,
+    IfMatch(version): IfMatch,
     Json(body): Json<TeamUpdateBody>,
-) -> Result<Json<TeamView>, ApiError> {
+) -> Result<impl axum::response::IntoResponse, ApiError> {
     let update = TeamUpdate::parse(
         body.name.as_deref(),
         body.description.as_deref(),
         body.billing_email.as_deref(),
         body.avatar_url.as_deref(),
     )?;
-    let team = state.cp.team_update(&principal, &slug, update).await?;
-    Ok(Json(team.into()))
+    let team = state
+        .cp
+        .team_update(&principal, &slug, update, version)
+        .await?;
+    let tag = etag(team_version(&team));
+    Ok(([tag], Json(TeamView::from(team))))
 }
 
 /// Delete a team (owners). Its projects stay, without a team.
