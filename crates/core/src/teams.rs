@@ -174,7 +174,11 @@ pub fn parse_team_role(field: &str, raw: &str) -> Result<TeamRole, Error> {
 
 /// A team's version for `ETag`/`If-Match`: its last change, in microseconds.
 pub fn team_version(team: &TeamRow) -> i64 {
-    i64::try_from(team.updated_at.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
+    micros(team.updated_at)
+}
+
+fn micros(at: time::OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
 }
 
 impl ControlPlane {
@@ -281,7 +285,11 @@ impl ControlPlane {
             .team_access(&mut tx, principal, slug, TeamNeed::Manage)
             .await?
             .team;
-        if if_match.is_some_and(|v| v != team_version(&before)) {
+        // Locked, so no other update can slip between this check and ours.
+        let current = teams::lock(&mut tx, before.id())
+            .await?
+            .ok_or_else(|| Error::not_found(ResourceKind::Team, slug))?;
+        if if_match.is_some_and(|v| v != micros(current)) {
             return Err(Error::PreconditionFailed);
         }
         let billing_email = update.billing_email.as_ref().map(Email::as_str);

@@ -281,3 +281,15 @@ pub async fn remove_member(
     .map_err(translate("removing a team member", &[]))?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Locks the team's row until the transaction ends and returns when it last changed (its
+/// version), so a conditional update cannot race another.
+pub async fn lock(conn: &mut PgConnection, id: TeamId) -> Result<Option<OffsetDateTime>, Error> {
+    sqlx::query_scalar!(
+        "select updated_at from teams where id = $1 for update",
+        id.as_uuid(),
+    )
+    .fetch_optional(conn)
+    .await
+    .map_err(translate("locking a team", &[]))
+}
