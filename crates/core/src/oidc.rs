@@ -62,10 +62,7 @@ impl ControlPlane {
             .auth
             .oidc
             .as_deref()
-            .ok_or_else(|| Error::Unavailable {
-                message: "browser sign-in is not configured: set ENCLII_AUTH_MODE=oidc".to_owned(),
-                source: None,
-            })
+            .ok_or_else(|| Error::not_configured("browser sign-in", "ENCLII_AUTH_MODE=oidc"))
     }
 
     /// `GET /v1/auth/login` and `GET /v1/auth/silent-check`: a fresh authorization request; what
