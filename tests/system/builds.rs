@@ -15,12 +15,12 @@ fn key() -> SecretString {
     SecretString::from(TEST_ROUNDHOUSE_KEY.to_owned())
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// Posts `body` to the callback, signed at `ts` unless `signature` overrides it.
-async fn callback(
+pub(crate) async fn callback(
     app: &TestApp,
     body: &[u8],
     ts: i64,
@@ -42,7 +42,7 @@ async fn callback(
 }
 
 /// A project `shop` with service `api` (auto-deploy to `production`); returns (bearer, service id).
-async fn service(app: &TestApp) -> (String, String) {
+pub(crate) async fn service(app: &TestApp) -> (String, String) {
     let bearer = shop_owner(app, "builder@example.com").await;
     let service = expect(
         app,

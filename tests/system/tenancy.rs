@@ -65,6 +65,9 @@ fn class_of(operation: &str) -> Option<Class> {
         "DELETE /v1/services/{id}" => Project(Role::Admin),
         "POST /v1/services/{id}/build" => Project(Role::Developer),
         "GET /v1/services/{id}/releases" | "GET /v1/releases/{id}/sbom" => Project(Role::Viewer),
+        "GET /v1/services/{id}/builds/{build_id}/status" => Project(Role::Viewer),
+        // Answers only what the caller can read: tests/system/build_status.rs.
+        "GET /v1/builds/{commit_sha}/status" => Own,
         // Authenticated by Roundhouse's key, not a bearer: tests/system/builds.rs.
         "POST /v1/callbacks/build-complete" | "GET /v1/services" => Public,
         // Authenticated by GitHub's signature: tests/system/github.rs.
@@ -160,6 +163,8 @@ impl Fixture {
             .replace("{token}", &self.invitation_token)
             .replace("{env_name}", self.environment)
             .replace("{var_id}", &self.var_id)
+            .replace("{build_id}", &self.release_id)
+            .replace("{commit_sha}", BUILT_SHA)
             .replace(
                 "{id}",
                 if template.starts_with("/v1/services/") {
@@ -430,6 +435,9 @@ async fn user(app: &TestApp, bearer: &str) -> User {
     }
 }
 
+/// The commit of the fixture's release.
+const BUILT_SHA: &str = "fedcba9876543210";
+
 /// A release of the service that finished with an SBOM (through a signed callback).
 async fn built_release(app: &TestApp, owner: &str, service_id: &str) -> String {
     let release = expect(
@@ -437,7 +445,7 @@ async fn built_release(app: &TestApp, owner: &str, service_id: &str) -> String {
         Method::POST,
         &format!("/v1/services/{service_id}/build"),
         owner,
-        Some(json!({"git_sha": "fedcba9876543210"})),
+        Some(json!({"git_sha": BUILT_SHA})),
         StatusCode::CREATED,
     )
     .await;

@@ -1,6 +1,7 @@
 //! Domain nouns and rules shared by every layer: the one `Error` enum, typed IDs, roles, validated
 //! user input. No I/O lives here.
 
+mod deployment;
 mod env_var;
 mod error;
 mod id;
@@ -13,6 +14,7 @@ mod slug;
 mod team;
 mod user;
 
+pub use deployment::{CANCELLED, DeploymentPhase};
 pub use env_var::{
     BulkVariable, EnvKey, EnvValue, EnvVarBulk, EnvVarCreate, EnvVarUpdate, MAX_BULK_VARIABLES,
     MAX_KEY_LEN, MAX_REASON_CHARS, MAX_VALUE_BYTES, parse_reason,

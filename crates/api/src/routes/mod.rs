@@ -4,6 +4,7 @@ mod activity;
 mod auth;
 mod builds;
 mod dashboard;
+mod deployments;
 mod env_vars;
 mod github;
 mod health;
@@ -72,6 +73,8 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(builds::handlers::release_list))
         .routes(routes!(builds::handlers::release_sbom))
         .routes(routes!(builds::callbacks::build_complete))
+        .routes(routes!(builds::status::build_status))
+        .routes(routes!(builds::status::commit_status))
         .routes(routes!(github::handlers::github_webhook))
         .routes(routes!(github::handlers::github_deliveries))
         .routes(routes!(github::handlers::services_of_repo))

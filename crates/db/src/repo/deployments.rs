@@ -86,3 +86,22 @@ pub async fn count_active_in_project(
     .await
     .map_err(translate("counting deployments", &[]))
 }
+
+/// The newest deployment of a release, in any environment.
+pub async fn latest_of_release(
+    conn: &mut PgConnection,
+    release: ReleaseId,
+) -> Result<Option<DeploymentRow>, Error> {
+    sqlx::query_as!(
+        DeploymentRow,
+        "select id, service_id, environment_id, release_id, sequence, replicas, phase, reason,
+                error_message, health, created_at, updated_at
+         from deployments where release_id = $1
+         order by created_at desc, id desc
+         limit 1",
+        release.as_uuid(),
+    )
+    .fetch_optional(conn)
+    .await
+    .map_err(translate("reading deployments", &[]))
+}

@@ -1,7 +1,7 @@
 //! The `releases` table. Lists never read the SBOM text; `sbom` has its own statement.
 
 use sqlx::PgConnection;
-use switchyard_domain::{Error, ReleaseId, ServiceId, UserId};
+use switchyard_domain::{Error, GitSha, ReleaseId, ServiceId, UserId};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -247,4 +247,58 @@ pub async fn fail_stuck(
     .fetch_all(conn)
     .await
     .map_err(translate("timing out builds", &[]))
+}
+
+/// The newest release of `service` built from a commit whose SHA starts with `sha` (a validated
+/// 7–40 hex digit string, so it holds no `LIKE` wildcard).
+pub async fn latest_of_commit(
+    conn: &mut PgConnection,
+    service: ServiceId,
+    sha: &GitSha,
+) -> Result<Option<ReleaseRow>, Error> {
+    sqlx::query_as!(
+        ReleaseRow,
+        r#"select id, service_id, version, image_uri, git_sha, git_branch, status, reason,
+                  error_message, job_id, image_digest, image_size_mb,
+                  sbom is not null as "has_sbom!", sbom_format, image_signature,
+                  build_duration_secs, logs_url, completed_at, created_at, updated_at
+           from releases
+           where service_id = $1 and git_sha like $2 || '%'
+           order by created_at desc, id desc
+           limit 1"#,
+        service.as_uuid(),
+        sha.as_str(),
+    )
+    .fetch_optional(conn)
+    .await
+    .map_err(translate("reading a release", &[]))
+}
+
+/// For each service of the `projects` given (every project when `None`), its newest release
+/// built from a commit whose SHA starts with `sha`; at most `limit` services, by service id.
+pub async fn latest_per_service_of_commit(
+    conn: &mut PgConnection,
+    sha: &GitSha,
+    projects: Option<&[Uuid]>,
+    limit: i64,
+) -> Result<Vec<ReleaseRow>, Error> {
+    sqlx::query_as!(
+        ReleaseRow,
+        r#"select distinct on (r.service_id)
+                  r.id, r.service_id, r.version, r.image_uri, r.git_sha, r.git_branch, r.status,
+                  r.reason, r.error_message, r.job_id, r.image_digest, r.image_size_mb,
+                  r.sbom is not null as "has_sbom!", r.sbom_format, r.image_signature,
+                  r.build_duration_secs, r.logs_url, r.completed_at, r.created_at, r.updated_at
+           from releases r join services s on s.id = r.service_id
+           where r.git_sha like $1 || '%'
+             and ($2::uuid[] is null or s.project_id = any($2))
+           order by r.service_id, r.created_at desc, r.id desc
+           limit $3"#,
+        sha.as_str(),
+        projects,
+        limit,
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(translate("reading releases", &[]))
 }

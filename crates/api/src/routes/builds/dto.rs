@@ -50,6 +50,12 @@ pub(crate) struct ReleaseView {
     updated_at: String,
 }
 
+impl ReleaseView {
+    pub(crate) fn git_sha(&self) -> &str {
+        &self.git_sha
+    }
+}
+
 impl From<ReleaseRow> for ReleaseView {
     fn from(r: ReleaseRow) -> Self {
         Self {

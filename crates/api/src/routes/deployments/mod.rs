@@ -1,0 +1,3 @@
+//! Deployments: a release placed in an environment.
+
+pub(crate) mod dto;
