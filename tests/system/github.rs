@@ -155,6 +155,23 @@ async fn pushes_build_matching_services_once_per_delivery() {
         ["d-2", "d-1"],
         "deliveries that built something of this project"
     );
+    // One at a time: the cursor walks the same list.
+    let first = get_ok(
+        &app,
+        "/v1/projects/mono/webhook-deliveries?limit=1",
+        &bearer,
+    )
+    .await;
+    assert_eq!(first["deliveries"][0]["delivery_id"], "d-2");
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = get_ok(
+        &app,
+        &format!("/v1/projects/mono/webhook-deliveries?limit=1&cursor={cursor}"),
+        &bearer,
+    )
+    .await;
+    assert_eq!(second["deliveries"][0]["delivery_id"], "d-1");
+    assert!(second.get("next_cursor").is_none(), "{second}");
 
     // Roundhouse looks services up by repository, with its key only.
     let path = "/v1/services?git_repo=git@github.com:acme/mono";

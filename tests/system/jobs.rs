@@ -287,3 +287,46 @@ async fn the_trace_context_travels_from_the_outbox_row_to_the_job() {
     assert_eq!(job.deliveries.lock().unwrap()[0].trace_context, context);
     worker.stop().await;
 }
+
+#[tokio::test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "ages outbox rows instead of waiting a week"
+)]
+async fn the_janitor_deletes_only_rows_settled_before_the_retention() {
+    let db = TestDb::migrated().await;
+    let ids = insert_events(&db.pool, 4).await;
+    // 0: handled 8 days ago; 1: dead-lettered 8 days ago; 2: handled just now;
+    // 3: created 8 days ago and never handled (still owed work).
+    for (id, set) in [
+        (
+            ids[0],
+            "published_at = now(), handled_at = now() - interval '8 days'",
+        ),
+        (
+            ids[1],
+            "published_at = now(), dead_at = now() - interval '8 days', dead_reason = 'x'",
+        ),
+        (ids[2], "published_at = now(), handled_at = now()"),
+        (ids[3], "created_at = now() - interval '8 days'"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "update outbox set {set} where id = $1"
+        )))
+        .bind(id)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    }
+    let janitor = switchyard_worker::Janitor {
+        pool: db.pool.clone(),
+        builds: switchyard_core::BuildDispatch::new(db.pool.clone(), "http://unused".to_owned()),
+        build_timeout: Duration::from_secs(1800),
+        outbox_retention: switchyard_worker::OUTBOX_RETENTION,
+        interval: Duration::from_secs(60),
+    };
+    assert_eq!(janitor.prune_outbox().await.unwrap(), 2);
+    let left: BTreeSet<_> = outbox_rows(&db.pool).await.iter().map(|r| r.id).collect();
+    assert_eq!(left, BTreeSet::from([ids[2], ids[3]]));
+    assert_eq!(janitor.prune_outbox().await.unwrap(), 0, "idempotent");
+}

@@ -5,6 +5,7 @@
 
 mod architecture;
 mod auth;
+mod build_chaos;
 mod build_status;
 mod builds;
 mod checksums;

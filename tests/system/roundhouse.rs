@@ -3,7 +3,7 @@
 //! retried; Roundhouse refusing, or not configured, fails the release with the cause.
 
 use std::{
-    collections::VecDeque,
+    collections::{HashMap, VecDeque},
     sync::{Arc, Mutex},
 };
 
@@ -25,18 +25,20 @@ use crate::{
 };
 
 /// What the fake Roundhouse received: (authorization header, JSON body).
-type Received = Arc<Mutex<Vec<(String, Value)>>>;
+pub(crate) type Received = Arc<Mutex<Vec<(String, Value)>>>;
 
 /// A Roundhouse on loopback answering `/internal/enqueue` with the scripted statuses (then 202).
-async fn fake_roundhouse(script: Vec<u16>) -> (String, Received) {
+/// Like the real one it dedupes: a release it already accepted gets the same job id again.
+pub(crate) async fn fake_roundhouse(script: Vec<u16>) -> (String, Received) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let received: Received = Arc::default();
     let script = Arc::new(Mutex::new(VecDeque::from(script)));
+    let jobs: Arc<Mutex<HashMap<String, String>>> = Arc::default();
     let log = received.clone();
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
-            let (log, script) = (log.clone(), script.clone());
+            let (log, script, jobs) = (log.clone(), script.clone(), jobs.clone());
             tokio::spawn(async move {
                 let mut raw = Vec::new();
                 let mut buf = [0u8; 8192];
@@ -71,13 +73,22 @@ async fn fake_roundhouse(script: Vec<u16>) -> (String, Received) {
                             .then(|| l[14..].trim().to_owned())
                     })
                     .unwrap_or_default();
+                // A little work per request, so that a killed worker can die mid-call.
+                tokio::time::sleep(std::time::Duration::from_millis(15)).await;
                 let status = script.lock().unwrap().pop_front().unwrap_or(202);
-                log.lock()
-                    .unwrap()
-                    .push((auth, serde_json::from_str(&body).unwrap_or(Value::Null)));
-                let reply =
-                    json!({"job_id": format!("rh-{}", log.lock().unwrap().len()), "position": 1})
-                        .to_string();
+                let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+                let release = body["release_id"].as_str().unwrap_or_default().to_owned();
+                log.lock().unwrap().push((auth, body));
+                let job_id = {
+                    let mut jobs = jobs.lock().unwrap();
+                    let next = format!("rh-{}", jobs.len() + 1);
+                    if status < 300 {
+                        jobs.entry(release).or_insert(next).clone()
+                    } else {
+                        next
+                    }
+                };
+                let reply = json!({"job_id": job_id, "position": 1}).to_string();
                 let response = format!(
                     "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
                     reply.len()
@@ -162,7 +173,7 @@ async fn a_build_reaches_roundhouse_once_and_its_callback_deploys() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(job_id, "rh-3");
+    assert_eq!(job_id, "rh-1", "the first job Roundhouse accepted");
 
     // Roundhouse calls back (as today's Roundhouse does, with the key as a bearer).
     let result = json!({"job_id": job_id, "release_id": release, "success": true,

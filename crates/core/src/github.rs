@@ -9,7 +9,7 @@ use switchyard_domain::{Error, GitSha};
 use uuid::Uuid;
 
 use crate::{
-    ControlPlane, Need, Principal, ServiceInProject,
+    ControlPlane, Need, Page, PageRequest, Principal, ServiceInProject,
     audit::{self, Changes, Entry},
     auth::db_unavailable,
 };
@@ -256,18 +256,21 @@ impl ControlPlane {
         github::services_of_repos(&mut conn, &[bare.to_owned(), format!("{bare}.git")]).await
     }
 
-    /// `GET /v1/projects/:slug/webhook-deliveries` (project admins): the latest 100.
+    /// `GET /v1/projects/:slug/webhook-deliveries` (project admins): newest first, paged.
     pub async fn github_deliveries(
         &self,
         principal: &Principal,
         slug: &str,
-    ) -> Result<Vec<DeliveryRow>, Error> {
+        page: PageRequest,
+    ) -> Result<Page<DeliveryRow>, Error> {
         let mut conn = self.pool().acquire().await.map_err(db_unavailable)?;
         let project = self
             .authorize(&mut conn, principal, slug, None, Need::Manage)
             .await?
             .project;
-        github::list_for_project(&mut conn, project.id(), 100).await
+        let rows =
+            github::list_for_project(&mut conn, project.id(), page.after, page.fetch()).await?;
+        Ok(page.finish(rows, |d| d.id))
     }
 }
 

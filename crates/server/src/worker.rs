@@ -9,7 +9,7 @@ use switchyard_core::BuildDispatch;
 use switchyard_db::PgPool;
 use switchyard_queue::Redis;
 use switchyard_worker::{
-    Janitor, Worker, WorkerSettings,
+    Janitor, OUTBOX_RETENTION, Worker, WorkerSettings,
     jobs::builds::{BuildsJob, Roundhouse},
 };
 use tokio::task::JoinHandle;
@@ -37,8 +37,10 @@ pub fn worker(
     });
     let dispatch = BuildDispatch::new(pool.clone(), builds.self_url.clone());
     let janitor = Janitor {
+        pool: pool.clone(),
         builds: dispatch.clone(),
         build_timeout: builds.build_timeout,
+        outbox_retention: OUTBOX_RETENTION,
         interval: JANITOR_INTERVAL,
     };
     let builds_job = BuildsJob::new(dispatch, roundhouse)?;

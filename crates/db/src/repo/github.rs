@@ -9,6 +9,7 @@ use super::{services::ServiceRow, translate};
 
 #[derive(Debug, Clone)]
 pub struct DeliveryRow {
+    pub id: Uuid,
     pub delivery_id: String,
     pub event: String,
     pub repository: Option<String>,
@@ -60,7 +61,7 @@ pub async fn find(
 ) -> Result<Option<DeliveryRow>, Error> {
     sqlx::query_as!(
         DeliveryRow,
-        "select delivery_id, event, repository, git_ref, git_sha, action, matched, release_ids,
+        "select id, delivery_id, event, repository, git_ref, git_sha, action, matched, release_ids,
                 received_at
          from github_deliveries where delivery_id = $1",
         delivery_id,
@@ -74,15 +75,21 @@ pub async fn find(
 pub async fn list_for_project(
     conn: &mut PgConnection,
     project: ProjectId,
+    after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<DeliveryRow>, Error> {
     sqlx::query_as!(
         DeliveryRow,
-        "select delivery_id, event, repository, git_ref, git_sha, action, matched, release_ids,
+        "select id, delivery_id, event, repository, git_ref, git_sha, action, matched, release_ids,
                 received_at
-         from github_deliveries where project_ids @> array[$1::uuid]
-         order by received_at desc limit $2",
+         from github_deliveries
+         where project_ids @> array[$1::uuid]
+           and ($2::uuid is null
+                or (received_at, id) < (select c.received_at, c.id from github_deliveries c where c.id = $2))
+         order by received_at desc, id desc
+         limit $3",
         project.as_uuid(),
+        after,
         limit,
     )
     .fetch_all(conn)

@@ -174,6 +174,27 @@ pub async fn backlog(conn: &mut PgConnection) -> Result<Vec<Backlog>, Error> {
     .map_err(translate("reading the outbox backlog", &[]))
 }
 
+/// Deletes up to `limit` rows settled (handled or dead-lettered) before `before`; returns how
+/// many. Unpublished and in-flight rows are never touched.
+pub async fn prune_settled(
+    conn: &mut PgConnection,
+    before: time::OffsetDateTime,
+    limit: i64,
+) -> Result<u64, Error> {
+    sqlx::query!(
+        "delete from outbox where id in (
+             select id from outbox
+             where coalesce(handled_at, dead_at) < $1
+             limit $2)",
+        before,
+        limit,
+    )
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected())
+    .map_err(translate("pruning the outbox", &[]))
+}
+
 #[cfg(test)]
 mod tests {
     use opentelemetry::trace::TracerProvider as _;

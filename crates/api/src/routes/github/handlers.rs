@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::{
     ApiError, ApiState, Problem,
     extract::{Caller, Json, Path, Query},
-    routes::auth::dto::rfc3339,
+    routes::{auth::dto::rfc3339, paging::ListQuery},
 };
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
@@ -109,12 +109,14 @@ impl From<DeliveryRow> for DeliveryLogEntry {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct DeliveryLog {
     deliveries: Vec<DeliveryLogEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
 }
 
-/// The latest 100 GitHub deliveries that built something of this project (project admins).
+/// The GitHub deliveries that concerned this project, newest first, paged (project admins).
 #[utoipa::path(get, path = "/v1/projects/{slug}/webhook-deliveries", tag = "builds",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "Project slug")),
+    params(("slug" = String, Path, description = "Project slug"), ListQuery),
     responses(
         (status = 200, description = "Deliveries, newest first", body = DeliveryLog),
         (status = 403, description = "Not a project admin", body = Problem),
@@ -124,10 +126,15 @@ pub(crate) async fn github_deliveries(
     State(state): State<ApiState>,
     Caller(principal): Caller,
     Path(slug): Path<String>,
+    Query(query): Query<ListQuery>,
 ) -> Result<Json<DeliveryLog>, ApiError> {
-    let rows = state.cp.github_deliveries(&principal, &slug).await?;
+    let page = state
+        .cp
+        .github_deliveries(&principal, &slug, query.page()?)
+        .await?;
     Ok(Json(DeliveryLog {
-        deliveries: rows.into_iter().map(DeliveryLogEntry::from).collect(),
+        deliveries: page.items.into_iter().map(DeliveryLogEntry::from).collect(),
+        next_cursor: page.next_cursor,
     }))
 }
 
