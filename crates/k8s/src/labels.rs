@@ -39,6 +39,12 @@ pub fn selector_labels(service: &str) -> BTreeMap<String, String> {
 pub(crate) fn service_labels(service: &str, project: &str) -> BTreeMap<String, String> {
     let mut labels = selector_labels(service);
     labels.insert(PROJECT_LABEL.to_owned(), project.to_owned());
-    labels.insert(MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned());
+    let (key, value) = managed_by();
+    labels.insert(key, value);
     labels
+}
+
+/// `enclii.dev/managed-by=switchyard` as an owned pair.
+pub(crate) fn managed_by() -> (String, String) {
+    (MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned())
 }

@@ -18,11 +18,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 pub use namespace::namespace_object;
 
-use crate::{
-    Desired, Object, RenderError, RenderInput,
-    labels::{self, MANAGED_BY},
-    names,
-};
+use crate::{Desired, Object, RenderError, RenderInput, labels, names};
 
 /// Every object the deployment needs, in apply order: Namespace, NetworkPolicies (before any
 /// pod exists), PersistentVolumeClaims, Secret, Deployment, Service, Ingress,
@@ -94,11 +90,6 @@ impl<'a> Context<'a> {
     fn selector(&self) -> BTreeMap<String, String> {
         labels::selector_labels(self.name)
     }
-}
-
-/// `enclii.dev/managed-by=switchyard` as an owned pair.
-fn managed_by() -> (String, String) {
-    (MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned())
 }
 
 /// An `Object` from a typed resource (shared by every module).

@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::{api::core::v1::Namespace, apimachinery::pkg::apis::meta::v1::ObjectMeta};
 
-use super::{managed_by, object};
+use super::object;
 use crate::{
     EnvironmentRef, Object, ProjectRef, RenderError,
-    labels::{ENVIRONMENT_LABEL, PROJECT_LABEL},
+    labels::{ENVIRONMENT_LABEL, PROJECT_LABEL, managed_by},
     names,
 };
 
