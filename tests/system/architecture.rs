@@ -19,10 +19,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("switchyard-db", &["switchyard-domain"]),
     ("switchyard-queue", &["switchyard-domain"]),
     ("switchyard-auth", &["switchyard-domain"]),
-    ("switchyard-core", &[DOMAIN, DB, QUEUE, AUTH]),
+    ("switchyard-k8s", &["switchyard-domain"]),
+    ("switchyard-core", &[DOMAIN, DB, QUEUE, AUTH, K8S]),
     ("switchyard-api", &[DOMAIN, DB, QUEUE, AUTH, CORE]),
-    ("switchyard-worker", &[DOMAIN, DB, QUEUE, CORE]),
-    ("switchyard", &[DOMAIN, DB, QUEUE, AUTH, CORE, API, WORKER]),
+    ("switchyard-worker", &[DOMAIN, DB, QUEUE, K8S, CORE]),
+    (
+        "switchyard",
+        &[DOMAIN, DB, QUEUE, AUTH, K8S, CORE, API, WORKER],
+    ),
     (
         "switchyard-testkit",
         &[DOMAIN, DB, QUEUE, AUTH, CORE, API, "switchyard"],
@@ -34,6 +38,7 @@ const DOMAIN: &str = "switchyard-domain";
 const DB: &str = "switchyard-db";
 const QUEUE: &str = "switchyard-queue";
 const AUTH: &str = "switchyard-auth";
+const K8S: &str = "switchyard-k8s";
 const CORE: &str = "switchyard-core";
 const API: &str = "switchyard-api";
 const WORKER: &str = "switchyard-worker";
