@@ -11,7 +11,7 @@ use crate::{
     support::{call, expect, get_ok, register},
 };
 
-async fn build(app: &TestApp, bearer: &str, service: &str, sha: &str) -> String {
+pub(crate) async fn build(app: &TestApp, bearer: &str, service: &str, sha: &str) -> String {
     let release = expect(
         app,
         Method::POST,

@@ -10,6 +10,7 @@ mod build_status;
 mod builds;
 mod checksums;
 mod dashboard;
+mod deployments;
 mod env_var_rules;
 mod env_var_secrets;
 mod env_var_support;

@@ -66,6 +66,13 @@ fn class_of(operation: &str) -> Option<Class> {
         "POST /v1/services/{id}/build" => Project(Role::Developer),
         "GET /v1/services/{id}/releases" | "GET /v1/releases/{id}/sbom" => Project(Role::Viewer),
         "GET /v1/services/{id}/builds/{build_id}/status" => Project(Role::Viewer),
+        "POST /v1/services/{id}/deploy" | "POST /v1/deployments/{id}/rollback" => {
+            Project(Role::Developer)
+        }
+        "GET /v1/services/{id}/deployments"
+        | "GET /v1/services/{id}/deployments/latest"
+        | "GET /v1/services/{id}/status"
+        | "GET /v1/deployments/{id}" => Project(Role::Viewer),
         // Answers only what the caller can read: tests/system/build_status.rs.
         "GET /v1/builds/{commit_sha}/status" => Own,
         // Authenticated by Roundhouse's key, not a bearer: tests/system/builds.rs.
@@ -135,12 +142,27 @@ fn body_for(operation: &str, caller: &str) -> Option<Value> {
     }
 }
 
+impl Fixture {
+    /// [`body_for`], with the fixture's ids where a body names one.
+    fn body(&self, operation: &str, caller: &str) -> Option<Value> {
+        match operation {
+            "POST /v1/services/{id}/deploy" => Some(json!({
+                "release_id": self.release_id, "environment_name": self.environment,
+            })),
+            "POST /v1/deployments/{id}/rollback" => Some(json!({"to_release": self.release_id})),
+            _ => body_for(operation, caller),
+        }
+    }
+}
+
 struct Fixture {
     project: &'static str,
     environment: &'static str,
     owned_token_id: String,
     service_id: String,
     release_id: String,
+    /// The deployment auto-deploy made of the release.
+    deployment_id: String,
     /// A variable of the fixture service.
     var_id: String,
     team: &'static str,
@@ -171,6 +193,8 @@ impl Fixture {
                     &self.service_id
                 } else if template.starts_with("/v1/releases/") {
                     &self.release_id
+                } else if template.starts_with("/v1/deployments/") {
+                    &self.deployment_id
                 } else {
                     &self.owned_token_id
                 },
@@ -319,11 +343,14 @@ async fn no_route_lets_one_tenant_read_or_change_another() {
         .as_str()
         .unwrap()
         .to_owned();
+    let (release_id, deployment_id) =
+        built_release(&app, &owner, service["id"].as_str().unwrap()).await;
     let fixture = Fixture {
         project: "alpha",
         environment: "staging",
         owned_token_id,
-        release_id: built_release(&app, &owner, service["id"].as_str().unwrap()).await,
+        release_id,
+        deployment_id,
         service_id: service["id"].as_str().unwrap().to_owned(),
         var_id: var["id"].as_str().unwrap().to_owned(),
         team: slug,
@@ -358,7 +385,7 @@ async fn no_route_lets_one_tenant_read_or_change_another() {
             ("owner", Some(owner.as_str())),
         ];
         for (who, bearer) in callers {
-            let body = body_for(&operation, who);
+            let body = fixture.body(&operation, who);
             let (status, response) = call(&app, method.clone(), &path, bearer, body.as_ref()).await;
             let expected = expected(class, who);
             let ok = match expected {
@@ -438,8 +465,9 @@ async fn user(app: &TestApp, bearer: &str) -> User {
 /// The commit of the fixture's release.
 const BUILT_SHA: &str = "fedcba9876543210";
 
-/// A release of the service that finished with an SBOM (through a signed callback).
-async fn built_release(app: &TestApp, owner: &str, service_id: &str) -> String {
+/// A release of the service that finished with an SBOM (through a signed callback), and the
+/// deployment auto-deploy made of it.
+async fn built_release(app: &TestApp, owner: &str, service_id: &str) -> (String, String) {
     let release = expect(
         app,
         Method::POST,
@@ -467,5 +495,7 @@ async fn built_release(app: &TestApp, owner: &str, service_id: &str) -> String {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    id
+    let done: Value = response.json().await.unwrap();
+    let deployment = done["deployment_id"].as_str().unwrap(); // auto-deploy made one
+    (id, deployment.to_owned())
 }

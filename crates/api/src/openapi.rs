@@ -32,6 +32,7 @@ use crate::Problem;
         (name = "environments", description = "Environments (one Kubernetes namespace each) of a project"),
         (name = "services", description = "Services of a project and their settings"),
         (name = "builds", description = "Builds, releases and Roundhouse's callback"),
+        (name = "deployments", description = "Deploying releases to environments, status and rollback"),
         (name = "env-vars", description = "Environment variables and secrets of a service, sealed at rest"),
         (name = "activity", description = "The audit log of what you can see"),
         (name = "teams", description = "Teams and their members"),

@@ -9,6 +9,8 @@ use crate::{ControlPlane, Page, PageRequest, Principal, auth::db_unavailable};
 /// The actions the audit log records (`GET /v1/activity/actions`).
 pub const ACTIONS: &[&str] = &[
     "deployment.auto_triggered",
+    "deployment.create",
+    "deployment.rollback",
     "env_var.bulk_upsert",
     "env_var.create",
     "env_var.delete",

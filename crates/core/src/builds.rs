@@ -360,7 +360,7 @@ impl ControlPlane {
             return Ok(None);
         }
         let replicas = i32::try_from(spec.replicas).unwrap_or(1);
-        let deployment = deployments::insert(
+        let deployment = crate::deployments::enqueue(
             tx,
             &deployments::NewDeployment {
                 id: DeploymentId::new(),
@@ -369,15 +369,7 @@ impl ControlPlane {
                 release_id: release.id(),
                 replicas,
                 triggered_by: None,
-            },
-        )
-        .await?;
-        outbox::insert(
-            tx,
-            &outbox::NewEvent {
-                topic: DEPLOYMENTS_TOPIC,
-                aggregate_id: &deployment.id.to_string(),
-                payload: &json!({ "type": "deployment.requested", "deployment_id": deployment.id }),
+                rolled_back_from: None,
             },
         )
         .await?;

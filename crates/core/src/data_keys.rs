@@ -24,15 +24,18 @@ impl ControlPlane {
     /// The key-encryption keys, or 503 naming the variable to set (fail closed: there is no
     /// built-in key).
     pub(crate) fn envvar_keys(&self) -> Result<&KeyEncryptionKeys, Error> {
-        self.envvar_keys
-            .as_deref()
-            .ok_or_else(|| Error::Unavailable {
-                message: format!(
-                    "environment variables need an encryption key: set {ENCRYPTION_KEY_VAR} \
-                 (32 bytes as base64 or hex)"
-                ),
-                source: None,
-            })
+        self.envvar_keys.as_deref().ok_or_else(missing_key)
+    }
+}
+
+/// 503 naming the variable to set (fail closed: there is no built-in key).
+pub(crate) fn missing_key() -> Error {
+    Error::Unavailable {
+        message: format!(
+            "environment variables need an encryption key: set {ENCRYPTION_KEY_VAR} \
+             (32 bytes as base64 or hex)"
+        ),
+        source: None,
     }
 }
 

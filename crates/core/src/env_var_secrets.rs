@@ -134,20 +134,34 @@ impl ControlPlane {
         service: ServiceId,
         environment: EnvironmentId,
     ) -> Result<Vec<EffectiveVar>, Error> {
-        let mut ring = Keyring::new(self.envvar_keys()?);
         let mut conn = self.pool().acquire().await.map_err(db_unavailable)?;
-        let mut rows =
-            env_vars::list_effective(&mut conn, service, environment, None, i64::MAX).await?;
-        rows.sort_by(|a, b| a.key.cmp(&b.key));
-        ring.load(&mut conn, &rows).await?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(EffectiveVar {
-                    value: ring.open(&row)?,
-                    key: row.key,
-                    is_secret: row.is_secret,
-                })
-            })
-            .collect::<Result<Vec<_>, Error>>()
+        effective_env(&mut conn, self.envvar_keys.as_deref(), service, environment).await
     }
+}
+
+/// The variables in effect for `service` in `environment`, decrypted, in key order. Without
+/// `keys` only a service with no variables has its (empty) answer; otherwise 503 naming the key.
+pub(crate) async fn effective_env(
+    conn: &mut switchyard_db::PgConnection,
+    keys: Option<&switchyard_auth::sealing::KeyEncryptionKeys>,
+    service: ServiceId,
+    environment: EnvironmentId,
+) -> Result<Vec<EffectiveVar>, Error> {
+    let mut rows = env_vars::list_effective(conn, service, environment, None, i64::MAX).await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys = keys.ok_or_else(crate::data_keys::missing_key)?;
+    rows.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut ring = Keyring::new(keys);
+    ring.load(conn, &rows).await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(EffectiveVar {
+                value: ring.open(&row)?,
+                key: row.key,
+                is_secret: row.is_secret,
+            })
+        })
+        .collect()
 }

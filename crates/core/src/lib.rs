@@ -12,6 +12,8 @@ mod build_status;
 mod builds;
 mod dashboard;
 mod data_keys;
+mod deploy_jobs;
+mod deployments;
 mod env_var_secrets;
 mod env_vars;
 mod environments;
@@ -46,6 +48,8 @@ pub use build_status::{BuildRef, BuildStatus, MAX_SERVICES_PER_COMMIT};
 pub use builds::{BUILDS_TOPIC, BuildResult, BuildSettings, CallbackOutcome, DEPLOYMENTS_TOPIC};
 pub use dashboard::{DASHBOARD_LIMIT, Dashboard, format_deploy_time};
 pub use data_keys::{ENCRYPTION_KEY_VAR, Rotation, rotate_envvar_key};
+pub use deploy_jobs::{DeployPlan, DeploymentDispatch, Progress, pinned_image};
+pub use deployments::{DeployRequest, MAX_REPLICAS, Rollback, ServiceStatus};
 pub use env_vars::{EffectiveVar, EnvVar};
 pub use github::{DeliveryOutcome, DeliveryRow};
 pub use idempotency::{Claim, IDEMPOTENCY_TTL, IdempotentRequest, KeptResponse, Outcome};
@@ -131,8 +135,11 @@ impl ControlPlane {
 
     /// The keys that seal env var values (`ENCLII_ENVVAR_ENCRYPTION_KEY[_PREVIOUS]`).
     #[must_use]
-    pub fn with_envvar_keys(mut self, keys: switchyard_auth::sealing::KeyEncryptionKeys) -> Self {
-        self.envvar_keys = Some(Arc::new(keys));
+    pub fn with_envvar_keys(
+        mut self,
+        keys: impl Into<Arc<switchyard_auth::sealing::KeyEncryptionKeys>>,
+    ) -> Self {
+        self.envvar_keys = Some(keys.into());
         self
     }
 

@@ -16,6 +16,7 @@ pub enum ResourceKind {
     Invitation,
     Service,
     Release,
+    Deployment,
     EnvVar,
 }
 
@@ -32,6 +33,7 @@ impl ResourceKind {
             Self::Invitation => "invitation",
             Self::Service => "service",
             Self::Release => "release",
+            Self::Deployment => "deployment",
             Self::EnvVar => "environment variable",
         }
     }

@@ -29,7 +29,7 @@ pub struct ServeDeps {
     pub auth: AuthSettings,
     pub builds: switchyard_core::BuildSettings,
     /// The keys that seal env var values; `None`: those routes answer 503.
-    pub envvar_keys: Option<switchyard_auth::sealing::KeyEncryptionKeys>,
+    pub envvar_keys: Option<std::sync::Arc<switchyard_auth::sealing::KeyEncryptionKeys>>,
     /// An in-process worker's metrics, appended to `/metrics` (`switchyard dev`).
     pub extra_metrics: Option<switchyard_api::MetricsSource>,
 }
@@ -204,7 +204,7 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         // Not fatal: sign-in answers 503 naming the issuer until discovery succeeds.
         tokio::spawn(async move { oidc.warm_up().await });
     }
-    let envvar_keys = config.envvar_keys.keys();
+    let envvar_keys = config.envvar_keys.keys().map(std::sync::Arc::new);
     if envvar_keys.is_none() {
         tracing::warn!(
             "ENCLII_ENVVAR_ENCRYPTION_KEY is not set: environment variable routes answer 503"

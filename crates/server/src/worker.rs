@@ -5,12 +5,17 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use switchyard_core::BuildDispatch;
+use switchyard_auth::sealing::KeyEncryptionKeys;
+use switchyard_core::{BuildDispatch, DeploymentDispatch};
 use switchyard_db::PgPool;
+use switchyard_k8s::RenderSettings;
 use switchyard_queue::Redis;
 use switchyard_worker::{
     Janitor, OUTBOX_RETENTION, Worker, WorkerSettings,
-    jobs::builds::{BuildsJob, Roundhouse},
+    jobs::{
+        builds::{BuildsJob, Roundhouse},
+        deployments::{DeployTarget, DeploymentsJob},
+    },
 };
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -23,6 +28,12 @@ use crate::{
 /// How often the janitor sweeps.
 const JANITOR_INTERVAL: Duration = Duration::from_secs(60);
 
+/// Where the `deployments` job puts deployments, and the keys that open their secret variables.
+pub struct Deploys {
+    pub target: DeployTarget,
+    pub envvar_keys: Option<Arc<KeyEncryptionKeys>>,
+}
+
 /// The worker with every job this binary knows. Register a new job here
 /// (`.with_job(Arc::new(MyJob::new(..)))`).
 pub fn worker(
@@ -30,6 +41,7 @@ pub fn worker(
     redis: Redis,
     settings: WorkerSettings,
     builds: &BuildConfig,
+    deploys: Deploys,
 ) -> anyhow::Result<Worker> {
     let roundhouse = builds.roundhouse_url.as_ref().map(|url| Roundhouse {
         url: url.clone(),
@@ -44,8 +56,14 @@ pub fn worker(
         interval: JANITOR_INTERVAL,
     };
     let builds_job = BuildsJob::new(dispatch, roundhouse)?;
+    let deployments_job = DeploymentsJob::new(
+        DeploymentDispatch::new(pool.clone(), deploys.envvar_keys),
+        deploys.target,
+        RenderSettings::default(),
+    );
     Ok(Worker::new(pool, redis, settings)
         .with_job(Arc::new(builds_job))
+        .with_job(Arc::new(deployments_job))
         .with_janitor(janitor))
 }
 
@@ -98,8 +116,13 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         format!("cannot listen on {addr} (set ENCLII_WORKER_PORT or ENCLII_BIND_ADDRESS)")
     })?;
     let shutdown = CancellationToken::new();
+    // Cluster mode comes with the reconciler; until then a deployment fails naming the setting.
+    let deploys = Deploys {
+        target: DeployTarget::Unconfigured,
+        envvar_keys: config.envvar_keys.keys().map(Arc::new),
+    };
     let running = spawn(
-        worker(pool, redis, config.worker.settings, &config.builds)?,
+        worker(pool, redis, config.worker.settings, &config.builds, deploys)?,
         shutdown.clone(),
     );
     let metrics = running.metrics.clone();

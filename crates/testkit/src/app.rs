@@ -161,7 +161,9 @@ impl TestAppBuilder {
                 self_url: format!("http://{}", listener.local_addr().expect("bound address")),
                 ..self.builds
             },
-            envvar_keys: self.envvar_key.map(|k| envvar_keys(k, None)),
+            envvar_keys: self
+                .envvar_key
+                .map(|k| std::sync::Arc::new(envvar_keys(k, None))),
             extra_metrics: None,
         };
         let running = switchyard::serve::spawn(listener, deps, shutdown.clone())

@@ -19,8 +19,28 @@ pub struct DeploymentRow {
     pub reason: Option<String>,
     pub error_message: Option<String>,
     pub health: String,
+    pub ready_replicas: i32,
+    pub rolled_back_from: Option<Uuid>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+}
+
+impl DeploymentRow {
+    pub fn id(&self) -> DeploymentId {
+        DeploymentId::from_uuid(self.id)
+    }
+
+    pub fn service_id(&self) -> ServiceId {
+        ServiceId::from_uuid(self.service_id)
+    }
+
+    pub fn environment_id(&self) -> EnvironmentId {
+        EnvironmentId::from_uuid(self.environment_id)
+    }
+
+    pub fn release_id(&self) -> ReleaseId {
+        ReleaseId::from_uuid(self.release_id)
+    }
 }
 
 pub struct NewDeployment {
@@ -30,6 +50,8 @@ pub struct NewDeployment {
     pub release_id: ReleaseId,
     pub replicas: i32,
     pub triggered_by: Option<UserId>,
+    /// The deployment a rollback replaces.
+    pub rolled_back_from: Option<DeploymentId>,
 }
 
 /// Inserts a pending deployment with the environment's next sequence number. Two concurrent
@@ -38,18 +60,20 @@ pub struct NewDeployment {
 pub async fn insert(conn: &mut PgConnection, new: &NewDeployment) -> Result<DeploymentRow, Error> {
     sqlx::query_as!(
         DeploymentRow,
-        "insert into deployments (id, service_id, environment_id, release_id, sequence, replicas, triggered_by)
+        "insert into deployments (id, service_id, environment_id, release_id, sequence, replicas,
+                                  triggered_by, rolled_back_from)
          values ($1, $2, $3, $4,
                  (select coalesce(max(sequence), 0) + 1 from deployments where environment_id = $3),
-                 $5, $6)
+                 $5, $6, $7)
          returning id, service_id, environment_id, release_id, sequence, replicas, phase, reason,
-                   error_message, health, created_at, updated_at",
+                   error_message, health, ready_replicas, rolled_back_from, created_at, updated_at",
         new.id.as_uuid(),
         new.service_id.as_uuid(),
         new.environment_id.as_uuid(),
         new.release_id.as_uuid(),
         new.replicas,
         new.triggered_by.map(|u| u.as_uuid()),
+        new.rolled_back_from.map(|d| d.as_uuid()),
     )
     .fetch_one(conn)
     .await
@@ -95,7 +119,7 @@ pub async fn latest_of_release(
     sqlx::query_as!(
         DeploymentRow,
         "select id, service_id, environment_id, release_id, sequence, replicas, phase, reason,
-                error_message, health, created_at, updated_at
+                error_message, health, ready_replicas, rolled_back_from, created_at, updated_at
          from deployments where release_id = $1
          order by created_at desc, id desc
          limit 1",
@@ -104,4 +128,140 @@ pub async fn latest_of_release(
     .fetch_optional(conn)
     .await
     .map_err(translate("reading deployments", &[]))
+}
+
+pub async fn find(
+    conn: &mut PgConnection,
+    id: DeploymentId,
+) -> Result<Option<DeploymentRow>, Error> {
+    sqlx::query_as!(
+        DeploymentRow,
+        "select id, service_id, environment_id, release_id, sequence, replicas, phase, reason,
+                error_message, health, ready_replicas, rolled_back_from, created_at, updated_at
+         from deployments where id = $1",
+        id.as_uuid(),
+    )
+    .fetch_optional(conn)
+    .await
+    .map_err(translate("reading a deployment", &[]))
+}
+
+/// One page of a service's deployments, newest first, after the deployment `after`.
+pub async fn list(
+    conn: &mut PgConnection,
+    service: ServiceId,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<DeploymentRow>, Error> {
+    sqlx::query_as!(
+        DeploymentRow,
+        "select id, service_id, environment_id, release_id, sequence, replicas, phase, reason,
+                error_message, health, ready_replicas, rolled_back_from, created_at, updated_at
+         from deployments
+         where service_id = $1
+           and ($2::uuid is null
+                or (created_at, id) < (select c.created_at, c.id from deployments c where c.id = $2))
+         order by created_at desc, id desc
+         limit $3",
+        service.as_uuid(),
+        after,
+        limit,
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(translate("listing deployments", &[]))
+}
+
+/// The newest deployment of `service` that ran in `environment` (running now, or superseded
+/// after it ran), other than `except`.
+pub async fn last_ran(
+    conn: &mut PgConnection,
+    service: ServiceId,
+    environment: EnvironmentId,
+    except: DeploymentId,
+) -> Result<Option<DeploymentRow>, Error> {
+    sqlx::query_as!(
+        DeploymentRow,
+        "select id, service_id, environment_id, release_id, sequence, replicas, phase, reason,
+                error_message, health, ready_replicas, rolled_back_from, created_at, updated_at
+         from deployments
+         where environment_id = $2 and service_id = $1 and id <> $3
+           and (phase = 'running'
+                or (phase = 'superseded' and reason is distinct from 'Cancelled'))
+         order by sequence desc
+         limit 1",
+        service.as_uuid(),
+        environment.as_uuid(),
+        except.as_uuid(),
+    )
+    .fetch_optional(conn)
+    .await
+    .map_err(translate("reading deployments", &[]))
+}
+
+/// Moves deployment `id` to `phase` if it is in one of `from`; returns the row when it moved.
+pub async fn set_phase(
+    conn: &mut PgConnection,
+    id: DeploymentId,
+    from: &[&str],
+    change: &PhaseChange<'_>,
+) -> Result<Option<DeploymentRow>, Error> {
+    let from: Vec<String> = from.iter().map(|p| (*p).to_owned()).collect();
+    sqlx::query_as!(
+        DeploymentRow,
+        "update deployments
+         set phase = $3, reason = $4, error_message = $5, health = $6,
+             ready_replicas = coalesce($7, ready_replicas),
+             phase_changed_at = case when phase = $3 then phase_changed_at else now() end,
+             updated_at = now()
+         where id = $1 and phase = any($2)
+         returning id, service_id, environment_id, release_id, sequence, replicas, phase, reason,
+                   error_message, health, ready_replicas, rolled_back_from, created_at, updated_at",
+        id.as_uuid(),
+        &from,
+        change.phase,
+        change.reason,
+        change.error_message,
+        change.health,
+        change.ready_replicas,
+    )
+    .fetch_optional(conn)
+    .await
+    .map_err(translate("moving a deployment", &[]))
+}
+
+/// A phase change of one deployment.
+pub struct PhaseChange<'a> {
+    pub phase: &'a str,
+    pub reason: Option<&'a str>,
+    pub error_message: Option<&'a str>,
+    pub health: &'a str,
+    /// `None` keeps the last count.
+    pub ready_replicas: Option<i32>,
+}
+
+/// Ends the other deployments of `service` in `environment` that `newer` replaces: those still
+/// on their way are cancelled (`superseded`, reason `Cancelled`) when they are older; the one
+/// running is `superseded` once `newer` runs (`running_too`). Returns the ids changed.
+pub async fn supersede_older(
+    conn: &mut PgConnection,
+    newer: &DeploymentRow,
+    running_too: bool,
+) -> Result<Vec<Uuid>, Error> {
+    sqlx::query_scalar!(
+        "update deployments
+         set phase = 'superseded',
+             reason = case when phase = 'running' then 'Superseded' else 'Cancelled' end,
+             phase_changed_at = now(), updated_at = now()
+         where environment_id = $1 and service_id = $2 and sequence < $3
+           and (phase in ('pending', 'applying', 'rolling_out') or ($4 and phase = 'running'))
+         returning id",
+        newer.environment_id,
+        newer.service_id,
+        newer.sequence,
+        running_too,
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(translate("superseding deployments", &[]))
 }

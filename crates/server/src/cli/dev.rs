@@ -13,6 +13,7 @@ use switchyard_auth::sealing::{AesKey, KeyEncryptionKeys};
 use switchyard_core::{BOOTSTRAP_EMAIL, ControlPlane};
 use switchyard_db::{DbConfig, MigrateOptions, admin};
 use switchyard_queue::{Redis, RedisConfig};
+use switchyard_worker::jobs::deployments::DeployTarget;
 
 use crate::{
     config::Config,
@@ -109,10 +110,10 @@ async fn migrate_and_serve(
         None => dev_signing_key(data_dir)?,
     };
     let auth = crate::serve::auth_settings(&config.auth, &signing_key)?;
-    let envvar_keys = match config.envvar_keys.keys() {
+    let envvar_keys = std::sync::Arc::new(match config.envvar_keys.keys() {
         Some(keys) => keys,
         None => dev_envvar_key(data_dir)?,
-    };
+    });
     let pool = switchyard_db::connect_lazy(db)?;
     let redis_client = config.redis.as_ref().map(Redis::connect_lazy).transpose()?;
     let cp = ControlPlane::new(pool.clone(), redis_client.clone(), auth.clone());
@@ -151,6 +152,13 @@ async fn migrate_and_serve(
                 redis,
                 config.worker.settings.clone(),
                 &config.builds,
+                crate::worker::Deploys {
+                    // No cluster connection yet: render mode, as DESIGN.md §4 describes.
+                    target: DeployTarget::Render {
+                        dir: data_dir.to_path_buf(),
+                    },
+                    envvar_keys: Some(envvar_keys.clone()),
+                },
             )?;
             Some(crate::worker::spawn(worker, worker_shutdown.clone()))
         }

@@ -1,3 +1,4 @@
 //! The jobs this worker runs, one per outbox topic.
 
 pub mod builds;
+pub mod deployments;

@@ -2,11 +2,11 @@
 //! the reconciler's `phase` and machine-readable `reason`.
 
 use serde::Serialize;
-use switchyard_core::DeploymentRow;
+use switchyard_core::{DeploymentRow, ServiceStatus};
 use switchyard_domain::DeploymentPhase;
 use utoipa::ToSchema;
 
-use crate::routes::auth::dto::rfc3339;
+use crate::routes::{auth::dto::rfc3339, builds::dto::ReleaseView, services::dto::ServiceView};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct DeploymentView {
@@ -26,6 +26,11 @@ pub(crate) struct DeploymentView {
     pub(crate) reason: Option<String>,
     /// `unknown`, `healthy` or `unhealthy`.
     pub(crate) health: String,
+    /// Pods ready, as the reconciler last saw them.
+    pub(crate) ready_replicas: i32,
+    /// The deployment this one rolled back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) rolled_back_from: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) error_message: Option<String>,
     pub(crate) created_at: String,
@@ -47,9 +52,74 @@ impl From<DeploymentRow> for DeploymentView {
             phase: d.phase,
             reason: d.reason,
             health: d.health,
+            ready_replicas: d.ready_replicas,
+            rolled_back_from: d.rolled_back_from.map(|id| id.to_string()),
             error_message: d.error_message,
             created_at: rfc3339(d.created_at),
             updated_at: rfc3339(d.updated_at),
+        }
+    }
+}
+
+/// `{deployment, release}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct LatestDeployment {
+    pub(crate) deployment: DeploymentView,
+    pub(crate) release: ReleaseView,
+}
+
+/// The original status body plus the flat fields the CLI reads.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ServiceStatusView {
+    service: ServiceView,
+    /// `unknown` (never deployed), `pending`, `running` or `failed`.
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latest_deployment: Option<DeploymentView>,
+    /// `unknown`, `healthy` or `unhealthy`.
+    health: String,
+    /// Replicas asked for by the newest deployment (0 when never deployed).
+    replicas: i32,
+    /// Pods ready, as the reconciler last saw them.
+    ready_replicas: i32,
+    /// The newest deployment's release version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phase: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+impl From<ServiceStatus> for ServiceStatusView {
+    fn from(s: ServiceStatus) -> Self {
+        let service = ServiceView::from(s.service.service);
+        match s.latest {
+            None => Self {
+                service,
+                status: "unknown",
+                latest_deployment: None,
+                health: "unknown".to_owned(),
+                replicas: 0,
+                ready_replicas: 0,
+                version: None,
+                phase: None,
+                reason: None,
+            },
+            Some((deployment, release)) => {
+                let view = DeploymentView::from(deployment);
+                Self {
+                    service,
+                    status: view.status,
+                    health: view.health.clone(),
+                    replicas: view.replicas,
+                    ready_replicas: view.ready_replicas,
+                    version: Some(release.version),
+                    phase: Some(view.phase.clone()),
+                    reason: view.reason.clone(),
+                    latest_deployment: Some(view),
+                }
+            }
         }
     }
 }
