@@ -67,6 +67,17 @@ def test_every_overlay_passes_every_rule(overlay, known):
     assert cd.validate_schemas(docs, "1.33.0") == []
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_overlay_tag_is_the_one_deployed(overlay):
+    # An overlay's `images` entry must name the image as the base leaves it, or it does nothing.
+    kustomization = yaml.safe_load(
+        (ROOT / "deploy/k8s/overlays" / overlay / "kustomization.yaml").read_text()
+    )
+    (entry,) = kustomization["images"]
+    images = {c["image"] for _, t in cd.pod_templates(rendered(overlay)) for c in cd.containers(t["spec"])}
+    assert images == {f"{entry['name']}:{entry['newTag']}"}
+
+
 def test_compose_passes_every_rule(compose, known, env_example):
     assert cd.check_compose(compose, known, env_example) == []
 
