@@ -82,6 +82,8 @@ enum ConfigAction {
         #[arg(long)]
         deny_unknown: bool,
     },
+    /// Print every ENCLII_* variable switchyard reads, one per line (for manifest checks).
+    Known,
 }
 
 fn main() -> ExitCode {
@@ -92,6 +94,15 @@ fn main() -> ExitCode {
                 .to_yaml()
                 .map_err(anyhow::Error::from),
         );
+    }
+    if let Command::Config {
+        action: ConfigAction::Known,
+    } = cli.command
+    {
+        return print(Ok(config::KNOWN_VARS
+            .iter()
+            .map(|name| format!("{name}\n"))
+            .collect()));
     }
     let vars = config::process_env();
     let config = match Config::from_vars(&vars) {

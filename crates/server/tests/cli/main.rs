@@ -226,6 +226,16 @@ async fn config_check_redacts_and_reports_unknown_names() {
 }
 
 #[tokio::test]
+async fn config_known_lists_every_name_read_even_when_the_environment_is_invalid() {
+    let out = run(&["config", "known"], &[("ENCLII_PORT", "http")]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let names: Vec<String> = text(&out.stdout).lines().map(str::to_owned).collect();
+    assert_eq!(names, switchyard::config::KNOWN_VARS);
+    assert!(names.iter().any(|n| n == "ENCLII_DATABASE_URL"));
+    assert!(!names.iter().any(|n| n == "ENCLII_JWT_SECRET"));
+}
+
+#[tokio::test]
 async fn openapi_prints_the_document() {
     let out = run(&["openapi"], &[]).await;
     assert!(out.status.success());
