@@ -11,7 +11,7 @@ mod read;
 mod resources;
 mod rollout;
 
-use std::{path::Path, time::Duration};
+use std::{fmt, path::Path, time::Duration};
 
 use kube::{
     Api, Client, Config,
@@ -86,6 +86,13 @@ impl Cluster {
         } else {
             Api::all_with(self.client.clone(), &resource)
         }
+    }
+}
+
+/// The client holds no printable state; callers can still derive `Debug` on what holds a `Cluster`.
+impl fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cluster").finish_non_exhaustive()
     }
 }
 
