@@ -7,7 +7,8 @@ use serde_json::Value;
 
 /// External crates that only their owner may use (normal dependencies).
 const OWNERS: &[(&str, &[&str])] = &[
-    ("axum", &["switchyard-api"]),
+    // The fake Kubernetes API server is an axum app; it is a dev-dependency only (below).
+    ("axum", &["switchyard-api", "switchyard-kube-fake"]),
     ("sqlx", &["switchyard-db"]),
     ("redis", &["switchyard-queue"]),
     ("kube", &["switchyard-k8s", "switchyard-worker"]),
@@ -32,6 +33,8 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[DOMAIN, DB, QUEUE, AUTH, CORE, API, "switchyard"],
     ),
     ("switchyard-tests", &[]),
+    // Test-only: no crate lists it, so it can only ever be a dev-dependency.
+    ("switchyard-kube-fake", &[]),
 ];
 
 const DOMAIN: &str = "switchyard-domain";

@@ -1,9 +1,11 @@
 //! The Kubernetes objects of one deployment, computed by pure functions (`render`), and the pure
 //! comparisons a reconciler needs against what the cluster holds (`drift`, `prune_candidates`).
-//! Render mode writes the same objects as YAML files (`write_manifests`). No I/O against a
-//! cluster lives here: the worker applies what this crate renders.
+//! Render mode writes the same objects as YAML files (`write_manifests`). `cluster` is the one
+//! module that talks to an API server: server-side apply, prune, read-back and rollout status;
+//! the worker decides when to call it.
 
 mod checksum;
+pub mod cluster;
 mod drift;
 mod error;
 mod input;
