@@ -11,12 +11,15 @@ use switchyard_queue::RedisConfig;
 
 mod auth;
 mod builds;
+mod deploys;
 mod oidc;
 mod secrets;
 mod worker;
 
 pub use auth::AuthConfig;
 pub use builds::BuildConfig;
+pub use deploys::DeployConfig;
+pub(crate) use deploys::report as deploy_report;
 pub(crate) use oidc::report as oidc_report;
 pub use secrets::EnvVarKeyConfig;
 pub use worker::WorkerConfig;
@@ -86,6 +89,12 @@ pub const KNOWN_VARS: &[&str] = &[
     "ENCLII_WORKER_RELAY_BATCH",
     "ENCLII_WORKER_STREAM_MAX_LEN",
     "ENCLII_WORKER_PORT",
+    "ENCLII_KUBE_CONFIG",
+    "ENCLII_ROLLOUT_TIMEOUT",
+    "ENCLII_AUTO_ROLLBACK",
+    "ENCLII_INGRESS_CLASS",
+    "ENCLII_CERT_ISSUER",
+    "ENCLII_REGISTRY_PULL_SECRET",
 ];
 
 /// The original's CORS defaults: the UI's development origins.
@@ -144,6 +153,8 @@ pub struct Config {
     pub migration_lock_wait: Duration,
     /// `switchyard worker` (and the worker inside `dev`).
     pub worker: WorkerConfig,
+    /// Where deployments go.
+    pub deploys: DeployConfig,
 }
 
 /// Every problem found, each naming its variable.
@@ -201,6 +212,41 @@ impl<'a> Reader<'a> {
                     .push(format!("{name}: expected {expected}, got {raw:?}"));
                 default
             }),
+        }
+    }
+
+    /// Seconds, or a number with `s`, `m` or `h` (`30m`, Roundhouse's spelling), within
+    /// `bounds` (in seconds); `expected` describes the range in the error.
+    fn duration(
+        &mut self,
+        name: &str,
+        default: Duration,
+        bounds: (u64, u64),
+        expected: &str,
+    ) -> Duration {
+        let Some(raw) = self.get(name) else {
+            return default;
+        };
+        let (number, unit) = match raw.char_indices().last() {
+            Some((i, c @ ('s' | 'm' | 'h'))) => (&raw[..i], c),
+            _ => (raw, 's'),
+        };
+        let factor = match unit {
+            'h' => 3600,
+            'm' => 60,
+            _ => 1,
+        };
+        match number
+            .trim()
+            .parse::<u64>()
+            .map(|n| n.saturating_mul(factor))
+        {
+            Ok(secs) if (bounds.0..=bounds.1).contains(&secs) => Duration::from_secs(secs),
+            _ => {
+                self.errors
+                    .push(format!("{name}: expected {expected}, got {raw:?}"));
+                default
+            }
         }
     }
 
@@ -303,6 +349,7 @@ impl Config {
         let builds = builds::builds(&mut r, port);
         let envvar_keys = secrets::envvar_keys(&mut r);
         let worker = worker::worker(&mut r);
+        let deploys = deploys::deploys(&mut r);
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -319,6 +366,7 @@ impl Config {
             health_interval,
             migration_lock_wait,
             worker,
+            deploys,
         })
     }
 }
