@@ -13,7 +13,10 @@ use switchyard_kube_fake::FakeApiServer;
 use switchyard_testkit::TestApp;
 use switchyard_worker::{
     Worker,
-    jobs::deployments::{AutoRollback, DeployTarget, DeploymentsJob, ReconcileSettings},
+    jobs::{
+        cleanup::{ProjectCleanup, ServiceCleanup},
+        deployments::{AutoRollback, DeployTarget, DeploymentsJob, ReconcileSettings},
+    },
 };
 use tokio_util::sync::CancellationToken;
 
@@ -31,13 +34,17 @@ async fn start(
     fake: &FakeApiServer,
     settings: ReconcileSettings,
 ) -> CancellationToken {
+    let target = DeployTarget::Cluster(Cluster::for_url(fake.url()).unwrap());
     let job = DeploymentsJob::new(
         DeploymentDispatch::new(app.db.pool.clone(), None),
-        DeployTarget::Cluster(Cluster::for_url(fake.url()).unwrap()),
+        target.clone(),
         settings,
     );
     let redis = redis(switchyard_testkit::services().await.redis_url.clone());
-    let worker = Worker::new(app.db.pool.clone(), redis, quick_settings()).with_job(Arc::new(job));
+    let worker = Worker::new(app.db.pool.clone(), redis, quick_settings())
+        .with_job(Arc::new(job))
+        .with_job(Arc::new(ServiceCleanup::new(target.clone())))
+        .with_job(Arc::new(ProjectCleanup::new(target)));
     let shutdown = CancellationToken::new();
     tokio::spawn(worker.run(shutdown.clone()));
     shutdown
@@ -332,4 +339,71 @@ async fn the_janitor_enqueues_deployments_whose_message_was_lost() {
         0,
         "the new event is pending and the deployment was touched"
     );
+}
+
+#[tokio::test]
+async fn deleted_services_and_projects_leave_the_cluster() {
+    let app = TestApp::spawn().await;
+    let fake = FakeApiServer::start().await;
+    let (owner, id) = service(&app).await;
+    let worker = start(&app, &fake, quick(AutoRollback::Production)).await;
+    let (_, d1) = shipped(&app, &owner, &id, "1111111a").await;
+    eventually("applied", || phase_is(&app, &owner, &d1, "rolling_out")).await;
+    // Another app in the namespace, not ours: it must survive everything below.
+    fake.put_object(json!({"apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "hand-made", "namespace": NS, "labels": {"app": "hand-made"}},
+        "spec": {"ports": [{"port": 80}]}}));
+
+    expect(
+        &app,
+        Method::DELETE,
+        &format!("/v1/services/{id}"),
+        &owner,
+        None,
+        StatusCode::OK,
+    )
+    .await;
+    eventually("the service's objects are pruned", || async {
+        fake.get("Deployment", NS, "api").is_none() && fake.get("Service", NS, "api").is_none()
+    })
+    .await;
+    assert!(
+        fake.get("Namespace", "", NS).is_some(),
+        "the environment stays"
+    );
+    assert!(
+        fake.get("Service", NS, "hand-made").is_some(),
+        "not ours: left alone"
+    );
+
+    // A second environment whose namespace someone else made: never deleted.
+    expect(
+        &app,
+        Method::POST,
+        "/v1/projects/shop/environments",
+        &owner,
+        Some(json!({"name": "legacy", "kube_namespace": "legacy-apps"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    fake.put_object(json!({"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "legacy-apps"}}));
+    expect(
+        &app,
+        Method::DELETE,
+        "/v1/projects/shop?force=true",
+        &owner,
+        None,
+        StatusCode::OK,
+    )
+    .await;
+    eventually("the project's namespace is deleted", || async {
+        fake.get("Namespace", "", NS).is_none()
+    })
+    .await;
+    assert!(
+        fake.get("Namespace", "", "legacy-apps").is_some(),
+        "not ours: left alone"
+    );
+    worker.cancel();
 }

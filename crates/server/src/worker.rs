@@ -13,6 +13,7 @@ use switchyard_worker::{
     DEPLOYMENT_IDLE, Janitor, OUTBOX_RETENTION, Worker, WorkerSettings,
     jobs::{
         builds::{BuildsJob, Roundhouse},
+        cleanup::{ProjectCleanup, ServiceCleanup},
         deployments::{DeployTarget, DeploymentsJob, ReconcileSettings},
     },
 };
@@ -59,10 +60,13 @@ pub fn worker(
         interval: JANITOR_INTERVAL,
     };
     let builds_job = BuildsJob::new(dispatch, roundhouse)?;
-    let deployments_job = DeploymentsJob::new(deployments, deploys.target, deploys.settings);
+    let deployments_job =
+        DeploymentsJob::new(deployments, deploys.target.clone(), deploys.settings);
     Ok(Worker::new(pool, redis, settings)
         .with_job(Arc::new(builds_job))
         .with_job(Arc::new(deployments_job))
+        .with_job(Arc::new(ServiceCleanup::new(deploys.target.clone())))
+        .with_job(Arc::new(ProjectCleanup::new(deploys.target)))
         .with_janitor(janitor))
 }
 

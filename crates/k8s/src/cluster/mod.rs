@@ -22,6 +22,7 @@ use kube::{
 pub use apply::ApplyReport;
 pub use contains::contains;
 pub use error::ClusterError;
+pub use read::NamespaceRemoval;
 pub use rollout::{CRASH_LOOP_RESTARTS, FATAL_WAITING_REASONS, Rollout, classify};
 
 use resources::Kind;

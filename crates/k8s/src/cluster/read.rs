@@ -6,7 +6,16 @@ use kube::api::{Api, LogParams};
 use serde_json::Value;
 
 use super::{Cluster, ClusterError, Rollout, apply::known, classify};
-use crate::labels::{APP_LABEL, DEPLOYMENT_LABEL, SERVICE_LABEL};
+use crate::labels::{APP_LABEL, DEPLOYMENT_LABEL, MANAGED_BY, SERVICE_LABEL};
+
+/// What [`Cluster::delete_managed_namespace`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamespaceRemoval {
+    Deleted,
+    Absent,
+    /// Not labelled as ours: left alone.
+    NotOurs,
+}
 
 impl Cluster {
     /// Reads the Deployment `service` and the pods of deployment `deployment_id` (the
@@ -34,6 +43,25 @@ impl Cluster {
     pub async fn delete_namespace(&self, namespace: &str) -> Result<bool, ClusterError> {
         self.delete(known("v1", "Namespace")?, namespace, namespace)
             .await
+    }
+
+    /// Deletes the namespace of a deleted project or environment, but only one carrying our
+    /// `enclii.dev/managed-by=switchyard` label: a namespace someone else made (or one the
+    /// original's reconciler created and we never applied) is left alone.
+    pub async fn delete_managed_namespace(
+        &self,
+        namespace: &str,
+    ) -> Result<NamespaceRemoval, ClusterError> {
+        let resource = known("v1", "Namespace")?;
+        let Some(live) = self.get(resource, namespace, namespace).await? else {
+            return Ok(NamespaceRemoval::Absent);
+        };
+        let (key, value) = MANAGED_BY;
+        if live["metadata"]["labels"][key] != value {
+            return Ok(NamespaceRemoval::NotOurs);
+        }
+        self.delete(resource, namespace, namespace).await?;
+        Ok(NamespaceRemoval::Deleted)
     }
 
     /// The last `lines` log lines of each pod labelled `enclii.dev/service=<service>`, oldest

@@ -1,4 +1,5 @@
 //! The jobs this worker runs, one per outbox topic.
 
 pub mod builds;
+pub mod cleanup;
 pub mod deployments;
