@@ -177,6 +177,7 @@ async fn migrate_and_serve(
         auth,
         builds: config.builds.settings(),
         envvar_keys: Some(envvar_keys),
+        domains: config.domains.settings(),
         extra_metrics,
     };
     let served = serve_until_signal(addr, deps, signals).await;

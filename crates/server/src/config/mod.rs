@@ -11,12 +11,15 @@ use switchyard_queue::RedisConfig;
 
 mod auth;
 mod builds;
+mod domains;
 mod oidc;
 mod secrets;
 mod worker;
 
 pub use auth::AuthConfig;
 pub use builds::BuildConfig;
+pub use domains::DomainConfig;
+pub(crate) use domains::report as domains_report;
 pub(crate) use oidc::report as oidc_report;
 pub use secrets::EnvVarKeyConfig;
 pub use worker::WorkerConfig;
@@ -86,6 +89,8 @@ pub const KNOWN_VARS: &[&str] = &[
     "ENCLII_WORKER_RELAY_BATCH",
     "ENCLII_WORKER_STREAM_MAX_LEN",
     "ENCLII_WORKER_PORT",
+    "ENCLII_PLATFORM_DOMAIN",
+    "ENCLII_DNS_RESOLVER",
 ];
 
 /// The original's CORS defaults: the UI's development origins.
@@ -144,6 +149,8 @@ pub struct Config {
     pub migration_lock_wait: Duration,
     /// `switchyard worker` (and the worker inside `dev`).
     pub worker: WorkerConfig,
+    /// `ENCLII_PLATFORM_DOMAIN`, `ENCLII_DNS_RESOLVER`.
+    pub domains: DomainConfig,
 }
 
 /// Every problem found, each naming its variable.
@@ -303,6 +310,7 @@ impl Config {
         let builds = builds::builds(&mut r, port);
         let envvar_keys = secrets::envvar_keys(&mut r);
         let worker = worker::worker(&mut r);
+        let domains = domains::domains(&mut r);
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -319,6 +327,7 @@ impl Config {
             health_interval,
             migration_lock_wait,
             worker,
+            domains,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! The `deployments` job: reconciles one deployment. It renders the deployment's objects
-//! (`switchyard-k8s`) and, in render mode (`switchyard dev` without a cluster), writes them as
-//! YAML under the data directory and records the deployment `running` with health `unknown` and
-//! reason `RenderOnly`. Without any Kubernetes target the deployment fails naming the setting.
+//! (`switchyard-k8s`; the Ingress from the service's verified domains in the environment) and,
+//! in render mode (`switchyard dev` without a cluster), writes them as YAML under the data
+//! directory and records the deployment `running` with health `unknown` and reason `RenderOnly`. Without any Kubernetes target the deployment fails naming the setting.
 //! Every phase change is guarded, so a redelivered message never moves a deployment backwards.
 
 use std::path::PathBuf;
@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use switchyard_core::{DeployPlan, DeploymentDispatch, Progress};
 use switchyard_domain::{DeploymentId, DeploymentPhase, Error};
 use switchyard_k8s::{
-    DeploymentRef, Desired, EnvironmentRef, ProjectRef, ReleaseRef, RenderInput, RenderSettings,
-    ServiceRef, render, write_manifests,
+    DeploymentRef, Desired, DomainBinding, EnvironmentRef, ProjectRef, ReleaseRef, RenderInput,
+    RenderSettings, ServiceRef, render, write_manifests,
 };
 use switchyard_queue::{Job, JobError, Message};
 
@@ -52,6 +52,14 @@ impl DeploymentsJob {
     }
 
     fn desired(&self, plan: &DeployPlan) -> Result<Desired, switchyard_k8s::RenderError> {
+        let domains: Vec<DomainBinding> = plan
+            .domains
+            .iter()
+            .map(|(host, tls)| DomainBinding {
+                host: host.clone(),
+                tls: *tls,
+            })
+            .collect();
         render(&RenderInput {
             project: ProjectRef {
                 id: plan.project_id,
@@ -80,7 +88,7 @@ impl DeploymentsJob {
             },
             env: &plan.env,
             secrets: &plan.secrets,
-            domains: &[],
+            domains: &domains,
             settings: &self.settings,
         })
     }
