@@ -207,8 +207,24 @@ async fn without_a_platform_domain_platform_domains_answer_503_naming_the_settin
 #[tokio::test]
 async fn a_name_in_use_anywhere_is_409_without_saying_where() {
     let shop = shop().await;
-    shop.add_domain(json!({"domain": "shop.example.com", "environment_id": shop.staging}))
-        .await;
+    // Added with an Idempotency-Key: a retry of the same request answers the first 201 again.
+    let body = json!({"domain": "shop.example.com", "environment_id": shop.staging});
+    let post = || {
+        shop.app
+            .client
+            .post(shop.app.url(&domains_of(&shop.api, "")))
+            .bearer_auth(&shop.owner)
+            .header("idempotency-key", "add-shop-1")
+            .json(&body)
+            .send()
+    };
+    let first = post().await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let retry = post().await.unwrap();
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(retry.json::<Value>().await.unwrap(), first);
     let again = json!({"domain": "SHOP.example.com", "environment_id": shop.production});
     let (status, _) = shop
         .call(

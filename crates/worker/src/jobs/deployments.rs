@@ -1,8 +1,9 @@
 //! The `deployments` job: reconciles one deployment. It renders the deployment's objects
 //! (`switchyard-k8s`; the Ingress from the service's verified domains in the environment) and,
 //! in render mode (`switchyard dev` without a cluster), writes them as YAML under the data
-//! directory and records the deployment `running` with health `unknown` and reason `RenderOnly`. Without any Kubernetes target the deployment fails naming the setting.
-//! Every phase change is guarded, so a redelivered message never moves a deployment backwards.
+//! directory and records the deployment `running` with health `unknown` and reason `RenderOnly`.
+//! Without any Kubernetes target the deployment fails naming the setting. Every phase change is
+//! guarded, so a redelivered message never moves a deployment backwards.
 
 use std::path::PathBuf;
 
