@@ -8,11 +8,10 @@ use std::{path::Path, sync::Arc};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use switchyard_core::DeploymentDispatch;
-use switchyard_k8s::RenderSettings;
 use switchyard_testkit::TestApp;
 use switchyard_worker::{
     Worker,
-    jobs::deployments::{DeployTarget, DeploymentsJob},
+    jobs::deployments::{DeployTarget, DeploymentsJob, ReconcileSettings},
 };
 use tokio_util::sync::CancellationToken;
 
@@ -27,7 +26,7 @@ pub(crate) async fn start_worker(app: &TestApp, target: DeployTarget) -> Cancell
     let job = DeploymentsJob::new(
         DeploymentDispatch::new(app.db.pool.clone(), None),
         target,
-        RenderSettings::default(),
+        ReconcileSettings::default(),
     );
     let redis = redis(switchyard_testkit::services().await.redis_url.clone());
     let worker = Worker::new(app.db.pool.clone(), redis, quick_settings()).with_job(Arc::new(job));

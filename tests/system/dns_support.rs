@@ -44,7 +44,7 @@ pub(crate) fn settings(dns: Option<&TestDns>) -> DomainSettings {
         platform_domain: Some(Hostname::parse("enclii.test", "test").unwrap()),
         dns_resolver: dns.map(|d| d.addr),
     }
-    .settings()
+    .settings(switchyard_k8s::RenderSettings::default().cert_issuer)
 }
 
 impl TestDns {

@@ -321,6 +321,8 @@ async fn the_janitor_deletes_only_rows_settled_before_the_retention() {
     let janitor = switchyard_worker::Janitor {
         pool: db.pool.clone(),
         builds: switchyard_core::BuildDispatch::new(db.pool.clone(), "http://unused".to_owned()),
+        deployments: switchyard_core::DeploymentDispatch::new(db.pool.clone(), None),
+        deployment_idle: switchyard_worker::DEPLOYMENT_IDLE,
         build_timeout: Duration::from_secs(1800),
         outbox_retention: switchyard_worker::OUTBOX_RETENTION,
         interval: Duration::from_secs(60),
@@ -329,4 +331,29 @@ async fn the_janitor_deletes_only_rows_settled_before_the_retention() {
     let left: BTreeSet<_> = outbox_rows(&db.pool).await.iter().map(|r| r.id).collect();
     assert_eq!(left, BTreeSet::from([ids[2], ids[3]]));
     assert_eq!(janitor.prune_outbox().await.unwrap(), 0, "idempotent");
+}
+
+#[tokio::test]
+async fn unfinished_work_is_looked_at_again_without_spending_attempts() {
+    let db = TestDb::migrated().await;
+    let redis = redis(services().await.redis_url.clone());
+    // More looks than the attempts allowed: waiting must not exhaust them.
+    let job = Recorder::new(Script::DoneOnLook(8));
+    let ids = insert_events(&db.pool, 1).await;
+    let worker = start(&db, &redis, job.clone(), quick_settings());
+    eventually("the event handled after its looks", || {
+        all_handled(&db.pool)
+    })
+    .await;
+    assert_eq!(
+        job.attempts_of(ids[0]),
+        vec![1; 8],
+        "every look is attempt 1"
+    );
+    assert!(job.dead.lock().unwrap().is_empty());
+    eventually("7 requeues counted", || async {
+        metric(&worker.metrics.render(), "job_requeues_total") == 7.0
+    })
+    .await;
+    worker.stop().await;
 }

@@ -12,7 +12,9 @@ use secrecy::SecretString;
 use serde_json::json;
 use switchyard_db::{PgPool, repo::outbox};
 use switchyard_domain::Error;
-use switchyard_queue::{Backoff, ConsumerSettings, Job, JobError, Message, Redis, RedisConfig};
+use switchyard_queue::{
+    Backoff, ConsumerSettings, Handled, Job, JobError, Message, Redis, RedisConfig,
+};
 use switchyard_worker::WorkerSettings;
 use uuid::Uuid;
 
@@ -29,6 +31,8 @@ pub(crate) enum Script {
     Permanent,
     /// Never returns (a job stuck when its worker crashed).
     Hang,
+    /// Answers "look again in 20 ms" until the `n`th delivery of a message, then is done.
+    DoneOnLook(usize),
 }
 
 /// A job that records every delivery it sees and every dead letter it is told about.
@@ -91,7 +95,7 @@ impl Job for Recorder {
         TOPIC
     }
 
-    async fn run(&self, message: &Message) -> Result<(), JobError> {
+    async fn run(&self, message: &Message) -> Result<Handled, JobError> {
         let script = *self.script.lock().unwrap();
         if let Script::Hang = script {
             std::future::pending::<()>().await;
@@ -101,9 +105,11 @@ impl Job for Recorder {
             let millis = u64::try_from(self.pause.as_millis()).unwrap();
             tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=millis))).await;
         }
+        let looks = self.counts().get(&message.outbox_id).copied().unwrap_or(0);
         match script {
-            Script::Succeed | Script::Hang => Ok(()),
-            Script::SucceedOnAttempt(n) if message.attempt >= n => Ok(()),
+            Script::DoneOnLook(n) if looks < n => Ok(Handled::Later(Duration::from_millis(20))),
+            Script::Succeed | Script::Hang | Script::DoneOnLook(_) => Ok(Handled::Done),
+            Script::SucceedOnAttempt(n) if message.attempt >= n => Ok(Handled::Done),
             Script::SucceedOnAttempt(_) | Script::AlwaysRetry => {
                 Err(JobError::Retry("peer answered 503".to_owned()))
             }

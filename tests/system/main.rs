@@ -35,6 +35,7 @@ mod oidc_silent;
 mod openapi;
 mod projects;
 mod rate_limits;
+mod reconcile;
 mod roundhouse;
 mod services;
 mod support;

@@ -8,6 +8,7 @@ use crate::{ControlPlane, Page, PageRequest, Principal, auth::db_unavailable};
 
 /// The actions the audit log records (`GET /v1/activity/actions`).
 pub const ACTIONS: &[&str] = &[
+    "deployment.auto_rollback",
     "deployment.auto_triggered",
     "deployment.create",
     "deployment.rollback",

@@ -71,6 +71,24 @@ pub struct Progress<'a> {
     pub ready_replicas: Option<i32>,
 }
 
+/// Who the audit log names for a rollback the platform made.
+const AUTO_ROLLBACK_ACTOR: &str = "auto-rollback@system.enclii.dev";
+
+/// One replica's hold on a deployment for one reconcile step (a transaction-scoped advisory
+/// lock): released when dropped, also when the worker dies.
+pub struct DeploymentClaim {
+    tx: switchyard_db::Transaction,
+}
+
+impl DeploymentClaim {
+    /// Lets go now (dropping lets go too, but only once the connection is next used).
+    pub async fn release(self) {
+        if let Err(e) = self.tx.rollback().await {
+            tracing::warn!(error = %e, "releasing a deployment claim; the connection drops it");
+        }
+    }
+}
+
 /// The control plane's side of the `deployments` job.
 #[derive(Clone)]
 pub struct DeploymentDispatch {
@@ -140,11 +158,72 @@ impl DeploymentDispatch {
         }))
     }
 
+    /// Deployment `id` for one reconcile step, or `None` while another replica holds it.
+    pub async fn claim(&self, id: DeploymentId) -> Result<Option<DeploymentClaim>, Error> {
+        let mut tx = self.pool.begin().await.map_err(db_unavailable)?;
+        Ok(deployments::try_lock(&mut tx, id)
+            .await?
+            .then_some(DeploymentClaim { tx }))
+    }
+
+    /// The janitor's sweep: deployments on their way that nobody looked at for `idle` (their
+    /// message was lost with Redis, say) get a new `deployments` event. Returns how many.
+    pub async fn requeue_stalled(&self, idle: std::time::Duration) -> Result<usize, Error> {
+        let mut tx = self.pool.begin().await.map_err(db_unavailable)?;
+        let cutoff = OffsetDateTime::now_utc()
+            - time::Duration::try_from(idle).unwrap_or(time::Duration::MAX);
+        let stalled = deployments::stalled(&mut tx, cutoff, 100).await?;
+        for id in &stalled {
+            switchyard_db::repo::outbox::insert(
+                &mut tx,
+                &switchyard_db::repo::outbox::NewEvent {
+                    topic: crate::DEPLOYMENTS_TOPIC,
+                    aggregate_id: &id.to_string(),
+                    payload: &serde_json::json!({
+                        "type": "deployment.requested", "deployment_id": id,
+                    }),
+                },
+            )
+            .await?;
+            deployments::touch(&mut tx, *id).await?;
+        }
+        tx.commit()
+            .await
+            .map_err(|e| Error::internal("committing re-enqueued deployments", e))?;
+        Ok(stalled.len())
+    }
+
     /// Moves deployment `id` to `progress.phase` if it is still on its way (a finished or
     /// superseded deployment is never moved). Reaching `running` supersedes the deployment
     /// that ran before it in the same environment, in the same transaction. Returns whether
     /// it moved.
     pub async fn advance(&self, id: DeploymentId, progress: &Progress<'_>) -> Result<bool, Error> {
+        self.end_or_advance(id, progress, false)
+            .await
+            .map(|(moved, _)| moved)
+    }
+
+    /// Ends deployment `id` in `progress.phase` (`failed` or `timed_out`) and, with
+    /// `roll_back`, creates in the same transaction a new deployment of the release that ran
+    /// before it there (unless someone deployed since, or nothing ran before). Returns that
+    /// rollback.
+    pub async fn fail(
+        &self,
+        id: DeploymentId,
+        progress: &Progress<'_>,
+        roll_back: bool,
+    ) -> Result<Option<DeploymentRow>, Error> {
+        self.end_or_advance(id, progress, roll_back)
+            .await
+            .map(|(_, rollback)| rollback)
+    }
+
+    async fn end_or_advance(
+        &self,
+        id: DeploymentId,
+        progress: &Progress<'_>,
+        roll_back: bool,
+    ) -> Result<(bool, Option<DeploymentRow>), Error> {
         let mut tx = self.pool.begin().await.map_err(db_unavailable)?;
         let from: Vec<&str> = DeploymentPhase::ALL
             .into_iter()
@@ -164,16 +243,78 @@ impl DeploymentDispatch {
             },
         )
         .await?;
-        if let Some(row) = &moved
-            && progress.phase == DeploymentPhase::Running
-        {
-            deployments::supersede_older(&mut tx, row, true).await?;
+        let mut rollback = None;
+        if let Some(row) = &moved {
+            if progress.phase == DeploymentPhase::Running {
+                deployments::supersede_older(&mut tx, row, true).await?;
+            } else if roll_back && !progress.phase.in_progress() {
+                rollback = roll_back_from(&mut tx, row).await?;
+            }
         }
         tx.commit()
             .await
             .map_err(|e| Error::internal("committing a deployment phase", e))?;
-        Ok(moved.is_some())
+        Ok((moved.is_some(), rollback))
     }
+}
+
+/// After `failed` ended: a new deployment of the release that ran before it in the same
+/// environment, in the caller's transaction, unless a newer deployment exists there already or
+/// nothing ran before.
+async fn roll_back_from(
+    tx: &mut switchyard_db::PgConnection,
+    failed: &DeploymentRow,
+) -> Result<Option<DeploymentRow>, Error> {
+    let newest = deployments::list(tx, failed.service_id(), None, 1).await?;
+    if newest
+        .first()
+        .is_some_and(|n| n.id != failed.id && n.environment_id == failed.environment_id)
+    {
+        return Ok(None); // someone deployed since: theirs wins
+    }
+    let Some(previous) = deployments::last_ran(
+        tx,
+        failed.service_id(),
+        failed.environment_id(),
+        failed.id(),
+    )
+    .await?
+    .filter(|p| p.release_id != failed.release_id) else {
+        return Ok(None);
+    };
+    let rollback = crate::deployments::enqueue(
+        tx,
+        &deployments::NewDeployment {
+            id: DeploymentId::new(),
+            service_id: failed.service_id(),
+            environment_id: failed.environment_id(),
+            release_id: previous.release_id(),
+            replicas: previous.replicas,
+            triggered_by: None,
+            rolled_back_from: Some(failed.id()),
+        },
+    )
+    .await?;
+    let found = crate::services::load(tx, failed.service_id(), false).await?;
+    crate::audit::record_system(
+        tx,
+        AUTO_ROLLBACK_ACTOR,
+        crate::audit::Entry::new(
+            "deployment.auto_rollback",
+            "deployment",
+            rollback.id,
+            &found.service.spec.0.name,
+        )
+        .project(found.project.id())
+        .environment(Some(failed.environment_id()))
+        .changes(
+            crate::audit::Changes::new()
+                .set("rolled_back_from", failed.id.to_string())
+                .set("reason", failed.reason.as_deref().unwrap_or("failed")),
+        ),
+    )
+    .await?;
+    Ok(Some(rollback))
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ pub use build_status::{BuildRef, BuildStatus, MAX_SERVICES_PER_COMMIT};
 pub use builds::{BUILDS_TOPIC, BuildResult, BuildSettings, CallbackOutcome, DEPLOYMENTS_TOPIC};
 pub use dashboard::{DASHBOARD_LIMIT, Dashboard, format_deploy_time};
 pub use data_keys::{ENCRYPTION_KEY_VAR, Rotation, rotate_envvar_key};
-pub use deploy_jobs::{DeployPlan, DeploymentDispatch, Progress, pinned_image};
+pub use deploy_jobs::{DeployPlan, DeploymentClaim, DeploymentDispatch, Progress, pinned_image};
 pub use deployments::{DeployRequest, MAX_REPLICAS, Rollback, ServiceStatus};
 pub use dns::DnsSettings;
 pub use domain_lists::{DomainFilter, DomainPage, ListedDomain};

@@ -12,3 +12,6 @@ pub use sqlx::{Connection, PgPool, migrate::Migrator, postgres::PgConnection};
 
 /// A connection borrowed from the pool (returned when dropped).
 pub type PoolConnection = sqlx::pool::PoolConnection<sqlx::Postgres>;
+
+/// A transaction on a pooled connection (rolled back when dropped uncommitted).
+pub type Transaction = sqlx::Transaction<'static, sqlx::Postgres>;

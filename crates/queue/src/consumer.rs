@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use crate::{
-    Backoff, Job, JobError, Message, Redis,
+    Backoff, Handled, Job, JobError, Message, Redis,
     stream::{RawEntry, StreamKeys},
 };
 
@@ -58,6 +58,8 @@ pub struct ConsumerMetrics {
     pub succeeded: Counter,
     /// Failed attempts scheduled for another try.
     pub retried: Counter,
+    /// Unfinished work scheduled to be looked at again ([`Handled::Later`]).
+    pub requeued: Counter,
     pub dead_letters: Counter,
 }
 
@@ -258,11 +260,17 @@ impl Ctx {
             return self.give_up(id, &message, &reason).await;
         }
         let outcome = match self.job.run(&message).await {
-            Ok(()) => self
+            Ok(Handled::Done) => self
                 .redis
                 .ack(&self.keys, &settings.group, id)
                 .await
                 .map(|()| self.metrics.succeeded.inc()),
+            // Same attempt: waiting for progress is not a failure.
+            Ok(Handled::Later(delay)) => self
+                .redis
+                .retry_later(&self.keys, &settings.group, id, &message, attempt, delay)
+                .await
+                .map(|()| self.metrics.requeued.inc()),
             Err(JobError::Retry(reason)) if attempt < settings.tuning.max_attempts => {
                 let delay = settings
                     .tuning

@@ -1,5 +1,6 @@
 //! What a job handler sees and implements: [`Message`] (one delivery of an outbox event),
-//! [`JobError`] (retry later or give up) and the [`Job`] trait.
+//! [`Handled`] (done, or check again later), [`JobError`] (retry later or give up) and the
+//! [`Job`] trait.
 //!
 //! Delivery is **at least once**: the relay may publish an outbox row twice (it crashed between
 //! `XADD` and marking the row published) and a consumer that crashes mid-job has its entries
@@ -60,6 +61,16 @@ impl Message {
     }
 }
 
+/// How a delivery ended when the job did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    /// The work is done: the entry is acknowledged.
+    Done,
+    /// Not done yet and nothing is wrong (a rollout still progressing): run the same message
+    /// again after this long, without counting an attempt. The job decides when to stop.
+    Later(std::time::Duration),
+}
+
 /// Why a job did not finish.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JobError {
@@ -99,7 +110,7 @@ pub trait Job: Send + Sync + 'static {
     fn topic(&self) -> &'static str;
 
     /// Does the work for one delivery. Must be idempotent (see the module docs).
-    async fn run(&self, message: &Message) -> Result<(), JobError>;
+    async fn run(&self, message: &Message) -> Result<Handled, JobError>;
 
     /// Called once the consumer gives up on `message` (a permanent error, or the last attempt
     /// failed), before it goes to the dead-letter stream, so the owner of the resource can make

@@ -20,7 +20,7 @@ use switchyard_domain::Error;
 
 pub use backoff::Backoff;
 pub use consumer::{Consumer, ConsumerMetrics, ConsumerSettings};
-pub use job::{Job, JobError, Message};
+pub use job::{Handled, Job, JobError, Message};
 pub use rate::RateCount;
 pub use sessions::Rotation;
 pub use stream::{Outgoing, StreamBacklog, StreamKeys};

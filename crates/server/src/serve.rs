@@ -221,6 +221,7 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
             .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0])),
         config.http.port,
     );
+    let domains = config.domain_settings();
     let deps = ServeDeps {
         http: config.http,
         pool,
@@ -230,7 +231,7 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         auth,
         builds: config.builds.settings(),
         envvar_keys,
-        domains: config.domains.settings(),
+        domains,
         extra_metrics: None,
     };
     serve_until_signal(addr, deps, signals).await

@@ -8,13 +8,12 @@ use anyhow::Context;
 use switchyard_auth::sealing::KeyEncryptionKeys;
 use switchyard_core::{BuildDispatch, DeploymentDispatch};
 use switchyard_db::PgPool;
-use switchyard_k8s::RenderSettings;
 use switchyard_queue::Redis;
 use switchyard_worker::{
-    Janitor, OUTBOX_RETENTION, Worker, WorkerSettings,
+    DEPLOYMENT_IDLE, Janitor, OUTBOX_RETENTION, Worker, WorkerSettings,
     jobs::{
         builds::{BuildsJob, Roundhouse},
-        deployments::{DeployTarget, DeploymentsJob},
+        deployments::{DeployTarget, DeploymentsJob, ReconcileSettings},
     },
 };
 use tokio::task::JoinHandle;
@@ -31,6 +30,7 @@ const JANITOR_INTERVAL: Duration = Duration::from_secs(60);
 /// Where the `deployments` job puts deployments, and the keys that open their secret variables.
 pub struct Deploys {
     pub target: DeployTarget,
+    pub settings: ReconcileSettings,
     pub envvar_keys: Option<Arc<KeyEncryptionKeys>>,
 }
 
@@ -48,19 +48,18 @@ pub fn worker(
         key: builds.roundhouse_key.clone(),
     });
     let dispatch = BuildDispatch::new(pool.clone(), builds.self_url.clone());
+    let deployments = DeploymentDispatch::new(pool.clone(), deploys.envvar_keys);
     let janitor = Janitor {
         pool: pool.clone(),
         builds: dispatch.clone(),
+        deployments: deployments.clone(),
+        deployment_idle: DEPLOYMENT_IDLE,
         build_timeout: builds.build_timeout,
         outbox_retention: OUTBOX_RETENTION,
         interval: JANITOR_INTERVAL,
     };
     let builds_job = BuildsJob::new(dispatch, roundhouse)?;
-    let deployments_job = DeploymentsJob::new(
-        DeploymentDispatch::new(pool.clone(), deploys.envvar_keys),
-        deploys.target,
-        RenderSettings::default(),
-    );
+    let deployments_job = DeploymentsJob::new(deployments, deploys.target, deploys.settings);
     Ok(Worker::new(pool, redis, settings)
         .with_job(Arc::new(builds_job))
         .with_job(Arc::new(deployments_job))
@@ -116,9 +115,15 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         format!("cannot listen on {addr} (set ENCLII_WORKER_PORT or ENCLII_BIND_ADDRESS)")
     })?;
     let shutdown = CancellationToken::new();
-    // Cluster mode comes with the reconciler; until then a deployment fails naming the setting.
+    let target = config.deploys.target().await?;
+    if matches!(target, DeployTarget::Unconfigured) {
+        tracing::warn!(
+            "no Kubernetes cluster configured (ENCLII_KUBE_CONFIG): deployments will fail until one is"
+        );
+    }
     let deploys = Deploys {
-        target: DeployTarget::Unconfigured,
+        target,
+        settings: config.deploys.settings.clone(),
         envvar_keys: config.envvar_keys.keys().map(Arc::new),
     };
     let running = spawn(

@@ -211,7 +211,9 @@ impl TestApp {
                 ..BuildSettings::default()
             },
             envvar_key: Some(TEST_ENVVAR_KEY),
-            domains: switchyard::config::DomainConfig::default().settings(),
+            domains: switchyard::config::Config::from_vars(&Default::default())
+                .expect("the default configuration")
+                .domain_settings(),
         }
     }
 

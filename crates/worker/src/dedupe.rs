@@ -9,7 +9,7 @@ use std::sync::Arc;
 use prometheus_client::metrics::counter::Counter;
 use switchyard_db::{PgPool, repo::outbox};
 use switchyard_domain::Error;
-use switchyard_queue::{Job, JobError, Message};
+use switchyard_queue::{Handled, Job, JobError, Message};
 
 use crate::WorkerMetrics;
 
@@ -43,7 +43,7 @@ impl Job for Deduped {
         self.inner.topic()
     }
 
-    async fn run(&self, message: &Message) -> Result<(), JobError> {
+    async fn run(&self, message: &Message) -> Result<Handled, JobError> {
         let retry = |e: Error| JobError::from_domain(&e);
         {
             let mut conn = self.conn().await.map_err(retry)?;
@@ -53,14 +53,17 @@ impl Job for Deduped {
             {
                 self.skipped.inc();
                 tracing::debug!(outbox.id = %message.outbox_id, "already handled or dead; skipped");
-                return Ok(());
+                return Ok(Handled::Done);
             }
         }
-        self.inner.run(message).await?;
-        let mut conn = self.conn().await.map_err(retry)?;
-        outbox::mark_handled(&mut conn, message.outbox_id)
-            .await
-            .map_err(retry)
+        let handled = self.inner.run(message).await?;
+        if handled == Handled::Done {
+            let mut conn = self.conn().await.map_err(retry)?;
+            outbox::mark_handled(&mut conn, message.outbox_id)
+                .await
+                .map_err(retry)?;
+        }
+        Ok(handled)
     }
 
     async fn dead_letter(&self, message: &Message, reason: &str) -> Result<(), Error> {

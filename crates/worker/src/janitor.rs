@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use switchyard_core::BuildDispatch;
+use switchyard_core::{BuildDispatch, DeploymentDispatch};
 use switchyard_db::{PgPool, repo::outbox};
 use switchyard_domain::Error;
 use tokio_util::sync::CancellationToken;
@@ -12,6 +12,10 @@ use tokio_util::sync::CancellationToken;
 /// How long a handled or dead-lettered outbox row is kept (for `outbox` forensics) before the
 /// janitor deletes it.
 pub const OUTBOX_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// How long a deployment in progress may go unobserved before the janitor re-enqueues it: a
+/// rollout is looked at every few seconds, so minutes of silence mean its message was lost.
+pub const DEPLOYMENT_IDLE: Duration = Duration::from_secs(120);
 
 /// Rows deleted per statement, so a large backlog never holds one long lock.
 const PRUNE_BATCH: i64 = 1_000;
@@ -21,6 +25,10 @@ const PRUNE_BATCH: i64 = 1_000;
 pub struct Janitor {
     pub pool: PgPool,
     pub builds: BuildDispatch,
+    pub deployments: DeploymentDispatch,
+    /// A deployment on its way that nobody looked at for this long gets a new event (its
+    /// message was lost): [`DEPLOYMENT_IDLE`].
+    pub deployment_idle: Duration,
     /// `ENCLII_BUILD_TIMEOUT`: a release `building` for longer fails with `BuildTimedOut`.
     pub build_timeout: Duration,
     /// Settled outbox rows older than this are deleted ([`OUTBOX_RETENTION`]).
@@ -56,6 +64,13 @@ impl Janitor {
                 Ok(0) => {}
                 Ok(n) => tracing::info!("janitor: {n} build(s) timed out"),
                 Err(e) => tracing::warn!(error = %e, "janitor sweep failed; retrying next round"),
+            }
+            match self.deployments.requeue_stalled(self.deployment_idle).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!("janitor: {n} stalled deployment(s) enqueued again"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "deployment sweep failed; retrying next round")
+                }
             }
             match self.prune_outbox().await {
                 Ok(0) => {}

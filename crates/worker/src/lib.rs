@@ -23,7 +23,7 @@ use switchyard_queue::{Backoff, Consumer, ConsumerSettings, Job, Redis};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-pub use janitor::{Janitor, OUTBOX_RETENTION};
+pub use janitor::{DEPLOYMENT_IDLE, Janitor, OUTBOX_RETENTION};
 pub use metrics::WorkerMetrics;
 
 /// The consumer group every worker replica joins on every topic stream.

@@ -49,6 +49,7 @@ pub struct WorkerMetrics {
     attempts: Family<TopicLabels, Counter>,
     succeeded: Family<TopicLabels, Counter>,
     retried: Family<TopicLabels, Counter>,
+    requeued: Family<TopicLabels, Counter>,
     skipped: Family<TopicLabels, Counter>,
     dead_letters: Family<TopicLabels, Counter>,
     /// Topics whose outbox gauges were set, so they return to 0 when drained.
@@ -83,6 +84,10 @@ impl WorkerMetrics {
         );
         let succeeded = family("job_succeeded", "Jobs that finished");
         let retried = family("job_retries", "Failed job attempts scheduled to run again");
+        let requeued = family(
+            "job_requeues",
+            "Unfinished jobs scheduled to look again later (a rollout in progress)",
+        );
         let skipped = family(
             "job_duplicates_skipped",
             "Deliveries skipped because their outbox event was already handled",
@@ -119,6 +124,7 @@ impl WorkerMetrics {
             attempts,
             succeeded,
             retried,
+            requeued,
             skipped,
             dead_letters,
             outbox_topics: Mutex::new(BTreeSet::new()),
@@ -132,6 +138,7 @@ impl WorkerMetrics {
             attempts: self.attempts.get_or_create(&labels).clone(),
             succeeded: self.succeeded.get_or_create(&labels).clone(),
             retried: self.retried.get_or_create(&labels).clone(),
+            requeued: self.requeued.get_or_create(&labels).clone(),
             dead_letters: self.dead_letters.get_or_create(&labels).clone(),
         }
     }

@@ -265,3 +265,52 @@ pub async fn supersede_older(
     .await
     .map_err(translate("superseding deployments", &[]))
 }
+
+/// Takes deployment `id`'s lock for the rest of the transaction if no one holds it: one
+/// reconcile step of a deployment at a time across every worker replica. Released at commit,
+/// rollback, or when the connection dies.
+pub async fn try_lock(conn: &mut PgConnection, id: DeploymentId) -> Result<bool, Error> {
+    sqlx::query_scalar!(
+        r#"select pg_try_advisory_xact_lock(hashtextextended($1::text, 7231)) as "locked!""#,
+        id.as_uuid().to_string(),
+    )
+    .fetch_one(conn)
+    .await
+    .map_err(translate("locking a deployment", &[]))
+}
+
+/// Deployments still on their way that nobody has looked at since before `cutoff` and whose
+/// event is not waiting in the outbox (so their message was lost): the janitor enqueues them
+/// again.
+pub async fn stalled(
+    conn: &mut PgConnection,
+    cutoff: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<Uuid>, Error> {
+    sqlx::query_scalar!(
+        "select d.id from deployments d
+         where d.phase in ('pending', 'applying', 'rolling_out') and d.updated_at < $1
+           and not exists (select 1 from outbox o
+                           where o.topic = 'deployments' and o.aggregate_id = d.id::text
+                             and o.published_at is null)
+         order by d.updated_at
+         limit $2",
+        cutoff,
+        limit,
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(translate("reading stalled deployments", &[]))
+}
+
+/// Stamps `updated_at` on deployment `id` (the janitor re-enqueued it).
+pub async fn touch(conn: &mut PgConnection, id: Uuid) -> Result<(), Error> {
+    sqlx::query!(
+        "update deployments set updated_at = now() where id = $1",
+        id
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+    .map_err(translate("touching a deployment", &[]))
+}

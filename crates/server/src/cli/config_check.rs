@@ -100,7 +100,10 @@ pub fn report(config: &Config, vars: &BTreeMap<String, String>) -> (String, Vec<
     let (current, previous) = config.envvar_keys.describe();
     line("ENCLII_ENVVAR_ENCRYPTION_KEY", current);
     line("ENCLII_ENVVAR_ENCRYPTION_KEY_PREVIOUS", previous);
-    for (name, value) in crate::config::worker_report(&config.worker) {
+    for (name, value) in crate::config::worker_report(&config.worker)
+        .into_iter()
+        .chain(crate::config::deploy_report(&config.deploys))
+    {
         line(name, value);
     }
     for (name, value) in crate::config::domains_report(&config.domains) {

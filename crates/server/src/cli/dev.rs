@@ -143,6 +143,14 @@ async fn migrate_and_serve(
             token.expose_secret()
         );
     }
+    // A configured cluster, else render mode (DESIGN.md §4).
+    let deploy_target = if config.deploys.has_cluster() {
+        config.deploys.target().await?
+    } else {
+        DeployTarget::Render {
+            dir: data_dir.to_path_buf(),
+        }
+    };
     let worker_shutdown = tokio_util::sync::CancellationToken::new();
     let worker = match redis_client.clone() {
         None => None,
@@ -153,10 +161,8 @@ async fn migrate_and_serve(
                 config.worker.settings.clone(),
                 &config.builds,
                 crate::worker::Deploys {
-                    // No cluster connection yet: render mode, as DESIGN.md §4 describes.
-                    target: DeployTarget::Render {
-                        dir: data_dir.to_path_buf(),
-                    },
+                    target: deploy_target,
+                    settings: config.deploys.settings.clone(),
                     envvar_keys: Some(envvar_keys.clone()),
                 },
             )?;
@@ -168,6 +174,7 @@ async fn migrate_and_serve(
         std::sync::Arc::new(move || metrics.render()) as switchyard_api::MetricsSource
     });
     let drain = config.http.shutdown_timeout;
+    let domains = config.domain_settings();
     let deps = ServeDeps {
         http: config.http,
         pool,
@@ -177,7 +184,7 @@ async fn migrate_and_serve(
         auth,
         builds: config.builds.settings(),
         envvar_keys: Some(envvar_keys),
-        domains: config.domains.settings(),
+        domains,
         extra_metrics,
     };
     let served = serve_until_signal(addr, deps, signals).await;

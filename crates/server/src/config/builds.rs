@@ -67,33 +67,12 @@ pub(super) fn builds(r: &mut Reader<'_>, port: u16) -> BuildConfig {
     }
 }
 
-/// `ENCLII_BUILD_TIMEOUT`: seconds, or a number with `s`, `m` or `h` (`30m`, Roundhouse's
-/// spelling); 1 minute to 24 hours.
+/// `ENCLII_BUILD_TIMEOUT`: 1 minute to 24 hours, default 30 minutes.
 fn build_timeout(r: &mut Reader<'_>) -> std::time::Duration {
-    const DEFAULT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
-    let Some(raw) = r.get("ENCLII_BUILD_TIMEOUT") else {
-        return DEFAULT;
-    };
-    let (number, unit) = match raw.char_indices().last() {
-        Some((i, c @ ('s' | 'm' | 'h'))) => (&raw[..i], c),
-        _ => (raw, 's'),
-    };
-    let factor = match unit {
-        'h' => 3600,
-        'm' => 60,
-        _ => 1,
-    };
-    match number
-        .trim()
-        .parse::<u64>()
-        .map(|n| n.saturating_mul(factor))
-    {
-        Ok(secs @ 60..=86_400) => std::time::Duration::from_secs(secs),
-        _ => {
-            r.errors.push(format!(
-                "ENCLII_BUILD_TIMEOUT: expected 1 minute to 24 hours (e.g. 1800, 30m, 2h), got {raw:?}"
-            ));
-            DEFAULT
-        }
-    }
+    r.duration(
+        "ENCLII_BUILD_TIMEOUT",
+        std::time::Duration::from_secs(30 * 60),
+        (60, 86_400),
+        "1 minute to 24 hours (e.g. 1800, 30m, 2h)",
+    )
 }

@@ -19,12 +19,12 @@ pub struct DomainConfig {
 }
 
 impl DomainConfig {
-    /// What the control plane needs of it. The issuer shown on domains is the one the
-    /// renderer puts on Ingresses.
-    pub fn settings(&self) -> DomainSettings {
+    /// What the control plane needs of it; `cert_issuer` is the issuer the renderer puts on
+    /// Ingresses (`ENCLII_CERT_ISSUER`), which domains show as theirs.
+    pub fn settings(&self, cert_issuer: Option<String>) -> DomainSettings {
         DomainSettings {
             platform_domain: self.platform_domain.clone(),
-            tls_issuer: switchyard_k8s::RenderSettings::default().cert_issuer,
+            tls_issuer: cert_issuer,
             dns: DnsSettings {
                 nameserver: self.dns_resolver,
                 ..DnsSettings::default()

@@ -11,6 +11,7 @@ use switchyard_queue::RedisConfig;
 
 mod auth;
 mod builds;
+mod deploys;
 mod domains;
 mod oidc;
 mod secrets;
@@ -18,6 +19,8 @@ mod worker;
 
 pub use auth::AuthConfig;
 pub use builds::BuildConfig;
+pub use deploys::DeployConfig;
+pub(crate) use deploys::report as deploy_report;
 pub use domains::DomainConfig;
 pub(crate) use domains::report as domains_report;
 pub(crate) use oidc::report as oidc_report;
@@ -89,6 +92,12 @@ pub const KNOWN_VARS: &[&str] = &[
     "ENCLII_WORKER_RELAY_BATCH",
     "ENCLII_WORKER_STREAM_MAX_LEN",
     "ENCLII_WORKER_PORT",
+    "ENCLII_KUBE_CONFIG",
+    "ENCLII_ROLLOUT_TIMEOUT",
+    "ENCLII_AUTO_ROLLBACK",
+    "ENCLII_INGRESS_CLASS",
+    "ENCLII_CERT_ISSUER",
+    "ENCLII_REGISTRY_PULL_SECRET",
     "ENCLII_PLATFORM_DOMAIN",
     "ENCLII_DNS_RESOLVER",
 ];
@@ -149,8 +158,18 @@ pub struct Config {
     pub migration_lock_wait: Duration,
     /// `switchyard worker` (and the worker inside `dev`).
     pub worker: WorkerConfig,
+    /// Where deployments go.
+    pub deploys: DeployConfig,
     /// `ENCLII_PLATFORM_DOMAIN`, `ENCLII_DNS_RESOLVER`.
     pub domains: DomainConfig,
+}
+
+impl Config {
+    /// The custom domain settings, with the cert-manager issuer the renderer uses.
+    pub fn domain_settings(&self) -> switchyard_core::DomainSettings {
+        self.domains
+            .settings(self.deploys.settings.render.cert_issuer.clone())
+    }
 }
 
 /// Every problem found, each naming its variable.
@@ -208,6 +227,41 @@ impl<'a> Reader<'a> {
                     .push(format!("{name}: expected {expected}, got {raw:?}"));
                 default
             }),
+        }
+    }
+
+    /// Seconds, or a number with `s`, `m` or `h` (`30m`, Roundhouse's spelling), within
+    /// `bounds` (in seconds); `expected` describes the range in the error.
+    fn duration(
+        &mut self,
+        name: &str,
+        default: Duration,
+        bounds: (u64, u64),
+        expected: &str,
+    ) -> Duration {
+        let Some(raw) = self.get(name) else {
+            return default;
+        };
+        let (number, unit) = match raw.char_indices().last() {
+            Some((i, c @ ('s' | 'm' | 'h'))) => (&raw[..i], c),
+            _ => (raw, 's'),
+        };
+        let factor = match unit {
+            'h' => 3600,
+            'm' => 60,
+            _ => 1,
+        };
+        match number
+            .trim()
+            .parse::<u64>()
+            .map(|n| n.saturating_mul(factor))
+        {
+            Ok(secs) if (bounds.0..=bounds.1).contains(&secs) => Duration::from_secs(secs),
+            _ => {
+                self.errors
+                    .push(format!("{name}: expected {expected}, got {raw:?}"));
+                default
+            }
         }
     }
 
@@ -310,6 +364,7 @@ impl Config {
         let builds = builds::builds(&mut r, port);
         let envvar_keys = secrets::envvar_keys(&mut r);
         let worker = worker::worker(&mut r);
+        let deploys = deploys::deploys(&mut r);
         let domains = domains::domains(&mut r);
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
@@ -327,6 +382,7 @@ impl Config {
             health_interval,
             migration_lock_wait,
             worker,
+            deploys,
             domains,
         })
     }

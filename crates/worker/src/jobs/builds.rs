@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use switchyard_core::BuildDispatch;
 use switchyard_domain::{Error, ReleaseId};
-use switchyard_queue::{Job, JobError, Message};
+use switchyard_queue::{Handled, Job, JobError, Message};
 
 /// Where Roundhouse is and the key it expects.
 #[derive(Debug, Clone)]
@@ -66,7 +66,7 @@ impl Job for BuildsJob {
         switchyard_core::BUILDS_TOPIC
     }
 
-    async fn run(&self, message: &Message) -> Result<(), JobError> {
+    async fn run(&self, message: &Message) -> Result<Handled, JobError> {
         let release = Self::release(message)?;
         let Some(request) = self
             .dispatch
@@ -74,7 +74,7 @@ impl Job for BuildsJob {
             .await
             .map_err(|e| JobError::from_domain(&e))?
         else {
-            return Ok(()); // no longer building: a redelivery, or the janitor gave up on it
+            return Ok(Handled::Done); // no longer building: a redelivery, or the janitor gave up on it
         };
         let Some(roundhouse) = &self.roundhouse else {
             return Err(JobError::Permanent(
@@ -114,7 +114,7 @@ impl Job for BuildsJob {
             .await
             .map_err(|e| JobError::from_domain(&e))?;
         tracing::info!(release.id = %release, job_id = %enqueued.job_id, "build enqueued at Roundhouse");
-        Ok(())
+        Ok(Handled::Done)
     }
 
     async fn dead_letter(&self, message: &Message, reason: &str) -> Result<(), Error> {
