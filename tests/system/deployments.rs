@@ -22,7 +22,7 @@ use crate::{
     support::{call, expect, get_ok, grant, register},
 };
 
-async fn start_worker(app: &TestApp, target: DeployTarget) -> CancellationToken {
+pub(crate) async fn start_worker(app: &TestApp, target: DeployTarget) -> CancellationToken {
     let job = DeploymentsJob::new(
         DeploymentDispatch::new(app.db.pool.clone(), None),
         target,
@@ -36,7 +36,7 @@ async fn start_worker(app: &TestApp, target: DeployTarget) -> CancellationToken 
 }
 
 /// A ready release of `service` built from `sha` (through a signed callback).
-async fn ready_release(app: &TestApp, bearer: &str, service: &str, sha: &str) -> String {
+pub(crate) async fn ready_release(app: &TestApp, bearer: &str, service: &str, sha: &str) -> String {
     let id = build(app, bearer, service, sha).await;
     let body = json!({"job_id": format!("job-{sha}"), "release_id": id, "success": true,
         "image_uri": format!("ghcr.io/acme/api:{sha}")})
@@ -47,7 +47,7 @@ async fn ready_release(app: &TestApp, bearer: &str, service: &str, sha: &str) ->
 }
 
 /// The id of the service's newest deployment.
-async fn latest_id(app: &TestApp, bearer: &str, service: &str) -> String {
+pub(crate) async fn latest_id(app: &TestApp, bearer: &str, service: &str) -> String {
     let latest = get_ok(
         app,
         &format!("/v1/services/{service}/deployments/latest"),
@@ -61,7 +61,7 @@ async fn deployment(app: &TestApp, bearer: &str, id: &str) -> Value {
     get_ok(app, &format!("/v1/deployments/{id}"), bearer).await
 }
 
-async fn phase_is(app: &TestApp, bearer: &str, id: &str, phase: &str) -> bool {
+pub(crate) async fn phase_is(app: &TestApp, bearer: &str, id: &str, phase: &str) -> bool {
     deployment(app, bearer, id).await["phase"] == phase
 }
 

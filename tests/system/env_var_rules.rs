@@ -11,7 +11,14 @@ use crate::{
     support::{grant, register},
 };
 
-async fn assert_field(shop: &Shop, method: Method, path: &str, body: Value, field: &str) {
+/// A call by the owner that must be a 400 naming `field`.
+pub(crate) async fn assert_field(
+    shop: &Shop,
+    method: Method,
+    path: &str,
+    body: Value,
+    field: &str,
+) {
     let sent = body.to_string();
     let (status, answer) = shop.call(method, path, None, Some(&body)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{sent}: {answer}");
@@ -142,31 +149,14 @@ async fn a_variable_is_only_reachable_under_its_own_service() {
     let viewer = register(&shop.app, "viewer@example.com").await;
     grant(&shop.app, "viewer@example.com", "shop", "viewer").await;
     let right = Shop::vars_of(&shop.worker, &format!("/{}", id(&var)));
-    let attempts = [
+    let attempts = vec![
         (Method::GET, right.clone(), None),
         (Method::GET, Shop::vars_of(&shop.worker, ""), None),
         (Method::PUT, right.clone(), Some(json!({"value": "stolen"}))),
         (Method::POST, format!("{right}/reveal"), None),
         (Method::DELETE, right.clone(), None),
     ];
-    for (method, path, body) in attempts {
-        let (status, answer) = shop
-            .call(method.clone(), &path, Some(&stranger), body.as_ref())
-            .await;
-        assert_eq!(status, StatusCode::NOT_FOUND, "stranger {method} {path}");
-        assert!(
-            answer["error"].as_str().unwrap().contains("service"),
-            "{answer}"
-        );
-        let (status, answer) = shop
-            .call(method.clone(), &path, Some(&viewer), body.as_ref())
-            .await;
-        let allowed = if method == Method::GET {
-            StatusCode::OK
-        } else {
-            StatusCode::FORBIDDEN
-        };
-        assert_eq!(status, allowed, "viewer {method} {path}: {answer}");
+    for answer in shop.members_only(&stranger, &viewer, attempts).await {
         assert!(!answer.to_string().contains("w-1"), "{answer}");
     }
 }

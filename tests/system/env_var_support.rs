@@ -112,6 +112,39 @@ impl Shop {
         call(&self.app, method, path, Some(bearer), body).await
     }
 
+    /// Makes each attempt as `stranger` (a non-member: 404 naming the service) and as `viewer` (a
+    /// project viewer: GETs answer 200, everything else 403); returns every answer.
+    pub(crate) async fn members_only(
+        &self,
+        stranger: &str,
+        viewer: &str,
+        attempts: Vec<(Method, String, Option<Value>)>,
+    ) -> Vec<Value> {
+        let mut answers = Vec::new();
+        for (method, path, body) in attempts {
+            let (status, answer) = self
+                .call(method.clone(), &path, Some(stranger), body.as_ref())
+                .await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "stranger {method} {path}");
+            assert!(
+                answer["error"].as_str().unwrap().contains("service"),
+                "{answer}"
+            );
+            answers.push(answer);
+            let (status, answer) = self
+                .call(method.clone(), &path, Some(viewer), body.as_ref())
+                .await;
+            let allowed = if method == Method::GET {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(status, allowed, "viewer {method} {path}: {answer}");
+            answers.push(answer);
+        }
+        answers
+    }
+
     /// The env var path of `service` followed by `rest` (`""`, `"/bulk"`, `"/<var id>"`).
     pub(crate) fn vars_of(service: &str, rest: &str) -> String {
         format!("/v1/services/{service}/env-vars{rest}")

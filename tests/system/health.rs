@@ -133,6 +133,7 @@ async fn readiness_follows_postgres_down_and_back() {
         auth: switchyard_testkit::auth_settings(&switchyard_testkit::test_auth_config()),
         builds: switchyard_core::BuildSettings::default(),
         envvar_keys: None,
+        domains: switchyard_core::DomainSettings::default(),
         extra_metrics: None,
     };
     let running = spawn(listener, deps, shutdown.clone()).await.unwrap();

@@ -89,6 +89,14 @@ fn class_of(operation: &str) -> Option<Class> {
         "PUT /v1/services/{id}/env-vars/{var_id}"
         | "DELETE /v1/services/{id}/env-vars/{var_id}"
         | "POST /v1/services/{id}/env-vars/{var_id}/reveal" => Project(Role::Developer),
+        "GET /v1/services/{id}/domains" | "GET /v1/services/{id}/domains/{domain_id}" => {
+            Project(Role::Viewer)
+        }
+        "POST /v1/services/{id}/domains"
+        | "PATCH /v1/services/{id}/domains/{domain_id}"
+        | "DELETE /v1/services/{id}/domains/{domain_id}"
+        | "POST /v1/services/{id}/domains/{domain_id}/verify" => Project(Role::Developer),
+        "GET /v1/domains" | "GET /v1/domains/stats" => Own,
         "GET /v1/teams" | "POST /v1/teams" | "GET /v1/invitations" => Own,
         "GET /v1/teams/{slug}" | "GET /v1/teams/{slug}/members" => Team(Role::Viewer),
         "PATCH /v1/teams/{slug}" | "DELETE /v1/teams/{slug}" => Team(Role::Admin),
@@ -129,6 +137,11 @@ fn body_for(operation: &str, caller: &str) -> Option<Value> {
         "PUT /v1/services/{id}/env-vars/{var_id}" => {
             Some(json!({"value": format!("edited by {caller}")}))
         }
+        // A platform domain (verified at once), in the fixture's environment by name.
+        "POST /v1/services/{id}/domains" => Some(json!({
+            "domain": format!("web-{caller}"), "environment": "staging", "is_platform_domain": true,
+        })),
+        "PATCH /v1/services/{id}/domains/{domain_id}" => Some(json!({"tls_enabled": false})),
         "POST /v1/teams" => {
             Some(json!({"name": format!("Team {caller}"), "slug": format!("t-{caller}")}))
         }
@@ -165,6 +178,8 @@ struct Fixture {
     deployment_id: String,
     /// A variable of the fixture service.
     var_id: String,
+    /// A (platform, so already verified) domain of the fixture service.
+    domain_id: String,
     team: &'static str,
     member_id: String,
     invitation_id: String,
@@ -185,6 +200,7 @@ impl Fixture {
             .replace("{token}", &self.invitation_token)
             .replace("{env_name}", self.environment)
             .replace("{var_id}", &self.var_id)
+            .replace("{domain_id}", &self.domain_id)
             .replace("{build_id}", &self.release_id)
             .replace("{commit_sha}", BUILT_SHA)
             .replace(
@@ -254,7 +270,10 @@ fn operations() -> Vec<(Method, String)> {
 
 #[tokio::test]
 async fn no_route_lets_one_tenant_read_or_change_another() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder()
+        .domains(crate::dns_support::settings(None))
+        .spawn()
+        .await;
     let owner_session = register(&app, "owner@example.com").await;
     let other_session = register(&app, "other@example.com").await;
     let viewer_session = register(&app, "member@example.com").await;
@@ -295,6 +314,15 @@ async fn no_route_lets_one_tenant_read_or_change_another() {
         &format!("/v1/services/{}/env-vars", service["id"].as_str().unwrap()),
         &owner,
         Some(json!({"key": "DATABASE_URL", "value": "postgres://db/x", "is_secret": true})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let domain = expect(
+        &app,
+        Method::POST,
+        &format!("/v1/services/{}/domains", service["id"].as_str().unwrap()),
+        &owner,
+        Some(json!({"domain": "web", "environment": "staging", "is_platform_domain": true})),
         StatusCode::CREATED,
     )
     .await;
@@ -353,6 +381,7 @@ async fn no_route_lets_one_tenant_read_or_change_another() {
         deployment_id,
         service_id: service["id"].as_str().unwrap().to_owned(),
         var_id: var["id"].as_str().unwrap().to_owned(),
+        domain_id: domain["domain"]["id"].as_str().unwrap().to_owned(),
         team: slug,
         member_id: extra.id,
         invitation_id,

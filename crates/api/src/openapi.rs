@@ -34,6 +34,7 @@ use crate::Problem;
         (name = "builds", description = "Builds, releases and Roundhouse's callback"),
         (name = "deployments", description = "Deploying releases to environments, status and rollback"),
         (name = "env-vars", description = "Environment variables and secrets of a service, sealed at rest"),
+        (name = "domains", description = "Custom and platform domains of a service, verified by a DNS TXT record"),
         (name = "activity", description = "The audit log of what you can see"),
         (name = "teams", description = "Teams and their members"),
         (name = "invitations", description = "Invitations to join a team"),

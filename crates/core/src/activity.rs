@@ -12,6 +12,10 @@ pub const ACTIONS: &[&str] = &[
     "deployment.auto_triggered",
     "deployment.create",
     "deployment.rollback",
+    "domain.create",
+    "domain.delete",
+    "domain.update",
+    "domain.verify",
     "env_var.bulk_upsert",
     "env_var.create",
     "env_var.delete",
@@ -38,6 +42,7 @@ pub const ACTIONS: &[&str] = &[
 /// The resource types the audit log records (`GET /v1/activity/resource-types`).
 pub const RESOURCE_TYPES: &[&str] = &[
     "deployment",
+    "domain",
     "env_var",
     "environment",
     "project",

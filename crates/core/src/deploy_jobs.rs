@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use switchyard_auth::sealing::KeyEncryptionKeys;
 use switchyard_db::{
     PgPool,
-    repo::{deployments, environments, releases},
+    repo::{deployments, domains, environments, releases},
 };
 use switchyard_domain::{
     DeploymentId, DeploymentPhase, EnvironmentId, Error, ProjectId, ReleaseId, ServiceId,
@@ -37,6 +37,10 @@ pub struct DeployPlan {
     pub image: String,
     pub env: BTreeMap<String, String>,
     pub secrets: BTreeMap<String, SecretString>,
+    /// The verified custom domains of the service in this environment: (host, wants TLS), by
+    /// host. Read when the deployment is planned, so a domain change reaches the cluster with
+    /// the next deployment.
+    pub domains: Vec<(String, bool)>,
     pub created_at: OffsetDateTime,
 }
 
@@ -123,6 +127,7 @@ impl DeploymentDispatch {
             env.id(),
         )
         .await?;
+        let hosts = domains::verified_hosts(&mut conn, deployment.service_id(), env.id()).await?;
         let (mut plain, mut secrets) = (BTreeMap::new(), BTreeMap::new());
         for var in vars {
             if var.is_secret {
@@ -147,6 +152,7 @@ impl DeploymentDispatch {
             image: pinned_image(&release.image_uri, release.image_digest.as_deref()),
             env: plain,
             secrets,
+            domains: hosts,
             created_at: deployment.created_at,
             deployment,
         }))

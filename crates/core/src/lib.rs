@@ -14,6 +14,10 @@ mod dashboard;
 mod data_keys;
 mod deploy_jobs;
 mod deployments;
+mod dns;
+mod domain_lists;
+mod domain_verify;
+mod domains;
 mod env_var_secrets;
 mod env_vars;
 mod environments;
@@ -50,6 +54,13 @@ pub use dashboard::{DASHBOARD_LIMIT, Dashboard, format_deploy_time};
 pub use data_keys::{ENCRYPTION_KEY_VAR, Rotation, rotate_envvar_key};
 pub use deploy_jobs::{DeployPlan, DeploymentClaim, DeploymentDispatch, Progress, pinned_image};
 pub use deployments::{DeployRequest, MAX_REPLICAS, Rollback, ServiceStatus};
+pub use dns::DnsSettings;
+pub use domain_lists::{DomainFilter, DomainPage, ListedDomain};
+pub use domain_verify::Verification;
+pub use domains::{
+    AddedDomain, CustomDomain, DnsInstructions, DomainSettings, RESERVED_PLATFORM_LABELS,
+    VERIFICATION_LABEL,
+};
 pub use env_vars::{EffectiveVar, EnvVar};
 pub use github::{DeliveryOutcome, DeliveryRow};
 pub use idempotency::{Claim, IDEMPOTENCY_TTL, IdempotentRequest, KeptResponse, Outcome};
@@ -60,6 +71,7 @@ pub use policy::{Authorized, Need};
 pub use principal::{Origin, Principal, PrincipalKind};
 pub use projects::{NewProject, PROJECTS_TOPIC};
 pub use services::{BulkFailure, MAX_BULK, SERVICES_TOPIC, ServiceInProject};
+pub use switchyard_db::repo::domains::DomainCounts;
 pub use switchyard_db::repo::{
     api_tokens::ApiTokenRow, audit::AuditRow, deployments::DeploymentRow,
     environments::EnvironmentRow, projects::ProjectRow, releases::ReleaseRow, services::ServiceRow,
@@ -111,6 +123,7 @@ struct Inner {
     redis: Option<Redis>,
     auth: AuthSettings,
     builds: BuildSettings,
+    domains: DomainSettings,
 }
 
 impl ControlPlane {
@@ -121,6 +134,7 @@ impl ControlPlane {
                 redis,
                 auth,
                 builds: BuildSettings::default(),
+                domains: DomainSettings::default(),
             }),
             envvar_keys: None,
         }
@@ -130,6 +144,13 @@ impl ControlPlane {
     #[must_use]
     pub fn with_builds(mut self, builds: BuildSettings) -> Self {
         Arc::make_mut(&mut self.inner).builds = builds;
+        self
+    }
+
+    /// The custom domain settings (`ENCLII_PLATFORM_DOMAIN`, the issuer, `ENCLII_DNS_RESOLVER`).
+    #[must_use]
+    pub fn with_domains(mut self, domains: DomainSettings) -> Self {
+        Arc::make_mut(&mut self.inner).domains = domains;
         self
     }
 

@@ -18,6 +18,7 @@ pub enum ResourceKind {
     Release,
     Deployment,
     EnvVar,
+    Domain,
 }
 
 impl ResourceKind {
@@ -35,6 +36,7 @@ impl ResourceKind {
             Self::Release => "release",
             Self::Deployment => "deployment",
             Self::EnvVar => "environment variable",
+            Self::Domain => "domain",
         }
     }
 }

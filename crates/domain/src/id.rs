@@ -98,3 +98,7 @@ typed_id!(
     /// An environment variable of a service.
     EnvVarId
 );
+typed_id!(
+    /// A custom domain routed to a service in one environment.
+    DomainId
+);

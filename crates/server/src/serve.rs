@@ -30,6 +30,8 @@ pub struct ServeDeps {
     pub builds: switchyard_core::BuildSettings,
     /// The keys that seal env var values; `None`: those routes answer 503.
     pub envvar_keys: Option<std::sync::Arc<switchyard_auth::sealing::KeyEncryptionKeys>>,
+    /// `ENCLII_PLATFORM_DOMAIN`, the issuer shown on domains, `ENCLII_DNS_RESOLVER`.
+    pub domains: switchyard_core::DomainSettings,
     /// An in-process worker's metrics, appended to `/metrics` (`switchyard dev`).
     pub extra_metrics: Option<switchyard_api::MetricsSource>,
 }
@@ -91,7 +93,9 @@ pub async fn spawn(
         timeout: PROBE_TIMEOUT,
     };
     let health = HealthMonitor::start(probes, shutdown.child_token()).await;
-    let mut cp = ControlPlane::new(deps.pool, deps.redis, deps.auth).with_builds(deps.builds);
+    let mut cp = ControlPlane::new(deps.pool, deps.redis, deps.auth)
+        .with_builds(deps.builds)
+        .with_domains(deps.domains);
     if let Some(keys) = deps.envvar_keys {
         cp = cp.with_envvar_keys(keys);
     }
@@ -217,6 +221,7 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
             .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0])),
         config.http.port,
     );
+    let domains = config.domain_settings();
     let deps = ServeDeps {
         http: config.http,
         pool,
@@ -226,6 +231,7 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         auth,
         builds: config.builds.settings(),
         envvar_keys,
+        domains,
         extra_metrics: None,
     };
     serve_until_signal(addr, deps, signals).await

@@ -9,7 +9,7 @@ use switchyard::{
     serve::{Running, ServeDeps},
 };
 use switchyard_api::HttpConfig;
-use switchyard_core::{AuthSettings, BuildSettings};
+use switchyard_core::{AuthSettings, BuildSettings, DomainSettings};
 use switchyard_db::Migrator;
 use switchyard_domain::Role;
 use switchyard_queue::{Redis, RedisConfig};
@@ -36,6 +36,7 @@ pub struct TestAppBuilder {
     auth: AuthConfig,
     builds: BuildSettings,
     envvar_key: Option<&'static str>,
+    domains: DomainSettings,
 }
 
 /// The key Roundhouse and a `TestApp` share (callback signatures, the enqueue bearer).
@@ -118,6 +119,13 @@ impl TestAppBuilder {
         self
     }
 
+    /// Custom domain settings (platform domain, issuer, nameserver); by default no platform
+    /// domain, the production issuer, and the system's resolver.
+    pub fn domains(mut self, domains: DomainSettings) -> Self {
+        self.domains = domains;
+        self
+    }
+
     pub fn redis_url(mut self, url: Option<SecretString>) -> Self {
         self.redis_url = Some(url);
         self
@@ -164,6 +172,7 @@ impl TestAppBuilder {
             envvar_keys: self
                 .envvar_key
                 .map(|k| std::sync::Arc::new(envvar_keys(k, None))),
+            domains: self.domains,
             extra_metrics: None,
         };
         let running = switchyard::serve::spawn(listener, deps, shutdown.clone())
@@ -202,6 +211,9 @@ impl TestApp {
                 ..BuildSettings::default()
             },
             envvar_key: Some(TEST_ENVVAR_KEY),
+            domains: switchyard::config::Config::from_vars(&Default::default())
+                .expect("the default configuration")
+                .domain_settings(),
         }
     }
 

@@ -5,6 +5,7 @@ mod auth;
 mod builds;
 mod dashboard;
 mod deployments;
+mod domains;
 mod env_vars;
 mod github;
 mod health;
@@ -95,6 +96,18 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
             env_vars::handlers::env_var_delete
         ))
         .routes(routes!(env_vars::handlers::env_var_reveal))
+        .routes(routes!(
+            domains::handlers::domain_create,
+            domains::handlers::domain_list
+        ))
+        .routes(routes!(
+            domains::handlers::domain_view,
+            domains::handlers::domain_update,
+            domains::handlers::domain_delete
+        ))
+        .routes(routes!(domains::handlers::domain_verify))
+        .routes(routes!(domains::lists::domain_list_visible))
+        .routes(routes!(domains::lists::domain_stats))
         .routes(routes!(dashboard::handlers::dashboard_stats))
         .routes(routes!(activity::handlers::activity_list))
         .routes(routes!(activity::handlers::activity_actions))

@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod dashboard;
 pub mod deployments;
+pub mod domains;
 pub mod env_var_keys;
 pub mod env_vars;
 pub mod environments;

@@ -174,6 +174,7 @@ async fn migrate_and_serve(
         std::sync::Arc::new(move || metrics.render()) as switchyard_api::MetricsSource
     });
     let drain = config.http.shutdown_timeout;
+    let domains = config.domain_settings();
     let deps = ServeDeps {
         http: config.http,
         pool,
@@ -183,6 +184,7 @@ async fn migrate_and_serve(
         auth,
         builds: config.builds.settings(),
         envvar_keys: Some(envvar_keys),
+        domains,
         extra_metrics,
     };
     let served = serve_until_signal(addr, deps, signals).await;

@@ -12,6 +12,7 @@ use switchyard_queue::RedisConfig;
 mod auth;
 mod builds;
 mod deploys;
+mod domains;
 mod oidc;
 mod secrets;
 mod worker;
@@ -20,6 +21,8 @@ pub use auth::AuthConfig;
 pub use builds::BuildConfig;
 pub use deploys::DeployConfig;
 pub(crate) use deploys::report as deploy_report;
+pub use domains::DomainConfig;
+pub(crate) use domains::report as domains_report;
 pub(crate) use oidc::report as oidc_report;
 pub use secrets::EnvVarKeyConfig;
 pub use worker::WorkerConfig;
@@ -95,6 +98,8 @@ pub const KNOWN_VARS: &[&str] = &[
     "ENCLII_INGRESS_CLASS",
     "ENCLII_CERT_ISSUER",
     "ENCLII_REGISTRY_PULL_SECRET",
+    "ENCLII_PLATFORM_DOMAIN",
+    "ENCLII_DNS_RESOLVER",
 ];
 
 /// The original's CORS defaults: the UI's development origins.
@@ -155,6 +160,16 @@ pub struct Config {
     pub worker: WorkerConfig,
     /// Where deployments go.
     pub deploys: DeployConfig,
+    /// `ENCLII_PLATFORM_DOMAIN`, `ENCLII_DNS_RESOLVER`.
+    pub domains: DomainConfig,
+}
+
+impl Config {
+    /// The custom domain settings, with the cert-manager issuer the renderer uses.
+    pub fn domain_settings(&self) -> switchyard_core::DomainSettings {
+        self.domains
+            .settings(self.deploys.settings.render.cert_issuer.clone())
+    }
 }
 
 /// Every problem found, each naming its variable.
@@ -350,6 +365,7 @@ impl Config {
         let envvar_keys = secrets::envvar_keys(&mut r);
         let worker = worker::worker(&mut r);
         let deploys = deploys::deploys(&mut r);
+        let domains = domains::domains(&mut r);
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -367,6 +383,7 @@ impl Config {
             migration_lock_wait,
             worker,
             deploys,
+            domains,
         })
     }
 }

@@ -176,3 +176,39 @@ fn build_settings_are_read_and_checked() {
         assert!(e.iter().any(|e| e.starts_with(name)), "{name}: {e:?}");
     }
 }
+
+#[test]
+fn domain_settings_are_parsed_and_named_when_wrong() {
+    let config = Config::from_vars(&vars(&[])).unwrap();
+    assert!(config.domains.platform_domain.is_none());
+    assert!(config.domains.dns_resolver.is_none());
+    let config = Config::from_vars(&vars(&[
+        ("ENCLII_PLATFORM_DOMAIN", "Enclii.DEV"),
+        ("ENCLII_DNS_RESOLVER", "10.43.0.10"),
+    ]))
+    .unwrap();
+    assert_eq!(
+        config.domains.platform_domain.unwrap().as_str(),
+        "enclii.dev"
+    );
+    assert_eq!(
+        config.domains.dns_resolver.unwrap().to_string(),
+        "10.43.0.10:53"
+    );
+    let config = Config::from_vars(&vars(&[("ENCLII_DNS_RESOLVER", "[::1]:5353")])).unwrap();
+    assert_eq!(config.domains.dns_resolver.unwrap().port(), 5353);
+    let errors = errors(&[
+        ("ENCLII_PLATFORM_DOMAIN", "*.enclii.dev"),
+        ("ENCLII_DNS_RESOLVER", "dns.google"),
+    ]);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("ENCLII_PLATFORM_DOMAIN:")),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.starts_with("ENCLII_DNS_RESOLVER:")),
+        "{errors:?}"
+    );
+}

@@ -10,6 +10,9 @@
 //!   directory; the deployment runs with health `unknown` and reason `RenderOnly`.
 //! - **Unconfigured**: the deployment fails naming `ENCLII_KUBE_CONFIG`.
 //!
+//! The Ingress carries the service's verified domains in the environment, as they are when the
+//! deployment is planned (a domain change applies with the next deployment).
+//!
 //! Every phase change is guarded, so a redelivered message never moves a deployment backwards.
 
 use std::{path::PathBuf, time::Duration};
@@ -109,7 +112,14 @@ impl DeploymentsJob {
     }
 
     fn desired(&self, plan: &DeployPlan) -> Result<Desired, switchyard_k8s::RenderError> {
-        let domains: Vec<DomainBinding> = Vec::new();
+        let domains: Vec<DomainBinding> = plan
+            .domains
+            .iter()
+            .map(|(host, tls)| DomainBinding {
+                host: host.clone(),
+                tls: *tls,
+            })
+            .collect();
         render(&RenderInput {
             project: ProjectRef {
                 id: plan.project_id,
