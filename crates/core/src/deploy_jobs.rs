@@ -136,8 +136,9 @@ impl DeploymentDispatch {
 
     /// Moves deployment `id` to `progress.phase` if it is still on its way (a finished or
     /// superseded deployment is never moved). Reaching `running` supersedes the deployment
-    /// that ran before it in the same environment, in the same transaction. Returns whether
-    /// it moved.
+    /// that ran before it in the same environment, and emits their usage events
+    /// (`deployment.started`, `deployment.stopped`, `volume.*`), in the same transaction.
+    /// Returns whether it moved.
     pub async fn advance(&self, id: DeploymentId, progress: &Progress<'_>) -> Result<bool, Error> {
         let mut tx = self.pool.begin().await.map_err(db_unavailable)?;
         let from: Vec<&str> = DeploymentPhase::ALL
@@ -161,7 +162,8 @@ impl DeploymentDispatch {
         if let Some(row) = &moved
             && progress.phase == DeploymentPhase::Running
         {
-            deployments::supersede_older(&mut tx, row, true).await?;
+            let superseded = deployments::supersede_older(&mut tx, row, true).await?;
+            crate::usage::deployment_running(&mut tx, row, &superseded).await?;
         }
         tx.commit()
             .await

@@ -30,6 +30,9 @@ pub mod rate_limit;
 mod services;
 mod team_members;
 mod teams;
+pub mod usage;
+mod usage_jobs;
+mod usage_report;
 
 use std::sync::Arc;
 
@@ -70,6 +73,11 @@ pub use switchyard_db::repo::{
     teams::{MemberRow, TeamRow},
 };
 pub use teams::{NewTeam, TeamUpdate, parse_team_role, team_version};
+pub use usage::USAGE_TOPIC;
+pub use usage_jobs::{BillingDispatch, Reconciled};
+pub use usage_report::{
+    BillingSettings, LedgerLine, LedgerReport, LedgerSource, MAX_LEDGER_HOURS, UsageReport,
+};
 
 /// How people sign in and what they get.
 #[derive(Debug, Clone)]
@@ -111,6 +119,7 @@ struct Inner {
     redis: Option<Redis>,
     auth: AuthSettings,
     builds: BuildSettings,
+    billing: usage_report::BillingSettings,
 }
 
 impl ControlPlane {
@@ -121,6 +130,7 @@ impl ControlPlane {
                 redis,
                 auth,
                 builds: BuildSettings::default(),
+                billing: usage_report::BillingSettings::default(),
             }),
             envvar_keys: None,
         }

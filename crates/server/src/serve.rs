@@ -28,6 +28,8 @@ pub struct ServeDeps {
     pub health_interval: Duration,
     pub auth: AuthSettings,
     pub builds: switchyard_core::BuildSettings,
+    /// The default plan of projects without a subscription.
+    pub billing: switchyard_core::BillingSettings,
     /// The keys that seal env var values; `None`: those routes answer 503.
     pub envvar_keys: Option<std::sync::Arc<switchyard_auth::sealing::KeyEncryptionKeys>>,
     /// An in-process worker's metrics, appended to `/metrics` (`switchyard dev`).
@@ -91,7 +93,9 @@ pub async fn spawn(
         timeout: PROBE_TIMEOUT,
     };
     let health = HealthMonitor::start(probes, shutdown.child_token()).await;
-    let mut cp = ControlPlane::new(deps.pool, deps.redis, deps.auth).with_builds(deps.builds);
+    let mut cp = ControlPlane::new(deps.pool, deps.redis, deps.auth)
+        .with_builds(deps.builds)
+        .with_billing(deps.billing);
     if let Some(keys) = deps.envvar_keys {
         cp = cp.with_envvar_keys(keys);
     }
@@ -225,6 +229,7 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         health_interval: config.health_interval,
         auth,
         builds: config.builds.settings(),
+        billing: config.billing.settings(),
         envvar_keys,
         extra_metrics: None,
     };

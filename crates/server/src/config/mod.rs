@@ -10,12 +10,15 @@ use switchyard_db::DbConfig;
 use switchyard_queue::RedisConfig;
 
 mod auth;
+mod billing;
 mod builds;
 mod oidc;
 mod secrets;
 mod worker;
 
 pub use auth::AuthConfig;
+pub use billing::BillingConfig;
+pub(crate) use billing::report as billing_report;
 pub use builds::BuildConfig;
 pub(crate) use oidc::report as oidc_report;
 pub use secrets::EnvVarKeyConfig;
@@ -86,6 +89,10 @@ pub const KNOWN_VARS: &[&str] = &[
     "ENCLII_WORKER_RELAY_BATCH",
     "ENCLII_WORKER_STREAM_MAX_LEN",
     "ENCLII_WORKER_PORT",
+    "ENCLII_BILLING_DEFAULT_PLAN",
+    "ENCLII_WAYBILL_URL",
+    "ENCLII_WAYBILL_API_KEY",
+    "ENCLII_WAYBILL_API_KEY_FILE",
 ];
 
 /// The original's CORS defaults: the UI's development origins.
@@ -144,6 +151,8 @@ pub struct Config {
     pub migration_lock_wait: Duration,
     /// `switchyard worker` (and the worker inside `dev`).
     pub worker: WorkerConfig,
+    /// The default plan and Waybill forwarding.
+    pub billing: billing::BillingConfig,
 }
 
 /// Every problem found, each naming its variable.
@@ -303,6 +312,7 @@ impl Config {
         let builds = builds::builds(&mut r, port);
         let envvar_keys = secrets::envvar_keys(&mut r);
         let worker = worker::worker(&mut r);
+        let billing = billing::billing(&mut r);
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -319,6 +329,7 @@ impl Config {
             health_interval,
             migration_lock_wait,
             worker,
+            billing,
         })
     }
 }

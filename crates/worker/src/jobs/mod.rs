@@ -2,3 +2,5 @@
 
 pub mod builds;
 pub mod deployments;
+pub mod usage;
+pub mod waybill;
