@@ -21,12 +21,18 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("switchyard-queue", &["switchyard-domain"]),
     ("switchyard-auth", &["switchyard-domain"]),
     ("switchyard-k8s", &["switchyard-domain"]),
-    ("switchyard-core", &[DOMAIN, DB, QUEUE, AUTH, K8S]),
-    ("switchyard-api", &[DOMAIN, DB, QUEUE, AUTH, CORE]),
-    ("switchyard-worker", &[DOMAIN, DB, QUEUE, K8S, CORE]),
+    // The ledger and the pricing math: a peer of auth and k8s that core (the producers and the
+    // usage routes' use-cases), the worker (the consumer) and the binary use (DESIGN.md §3).
+    ("switchyard-billing", &[DOMAIN, DB]),
+    ("switchyard-core", &[DOMAIN, DB, QUEUE, AUTH, K8S, BILLING]),
+    ("switchyard-api", &[DOMAIN, DB, QUEUE, AUTH, CORE, BILLING]),
+    (
+        "switchyard-worker",
+        &[DOMAIN, DB, QUEUE, K8S, CORE, BILLING],
+    ),
     (
         "switchyard",
-        &[DOMAIN, DB, QUEUE, AUTH, K8S, CORE, API, WORKER],
+        &[DOMAIN, DB, QUEUE, AUTH, K8S, CORE, API, WORKER, BILLING],
     ),
     (
         "switchyard-testkit",
@@ -45,6 +51,7 @@ const K8S: &str = "switchyard-k8s";
 const CORE: &str = "switchyard-core";
 const API: &str = "switchyard-api";
 const WORKER: &str = "switchyard-worker";
+const BILLING: &str = "switchyard-billing";
 
 fn normal_dependencies() -> Vec<(String, Vec<String>)> {
     let output = Command::new(env!("CARGO"))

@@ -132,6 +132,7 @@ async fn readiness_follows_postgres_down_and_back() {
         health_interval: Duration::from_millis(200),
         auth: switchyard_testkit::auth_settings(&switchyard_testkit::test_auth_config()),
         builds: switchyard_core::BuildSettings::default(),
+        billing: switchyard_core::BillingSettings::default(),
         envvar_keys: None,
         domains: switchyard_core::DomainSettings::default(),
         extra_metrics: None,

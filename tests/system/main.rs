@@ -5,6 +5,8 @@
 
 mod architecture;
 mod auth;
+mod billing;
+mod billing_chaos;
 mod build_chaos;
 mod build_status;
 mod builds;

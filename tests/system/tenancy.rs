@@ -27,6 +27,8 @@ enum Class {
     Team(Role),
     /// An invitation token: only the invited e-mail may use it (none of the matrix's callers).
     Invitee,
+    /// Platform admins only (none of the matrix's callers is one): 403 for everyone signed in.
+    PlatformAdmin,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +40,7 @@ enum Role {
 
 /// Every operation, classified. A route missing here fails the test: classify it.
 fn class_of(operation: &str) -> Option<Class> {
-    use Class::{Invitee, Own, Owned, Project, Public, Team};
+    use Class::{Invitee, Own, Owned, PlatformAdmin, Project, Public, Team};
     Some(match operation {
         "GET /health" | "GET /health/live" | "GET /health/ready" | "GET /metrics" => Public,
         "POST /v1/auth/register" | "POST /v1/auth/login" | "POST /v1/auth/refresh" => Public,
@@ -50,6 +52,10 @@ fn class_of(operation: &str) -> Option<Class> {
         "GET /v1/user/tokens/{id}" | "DELETE /v1/user/tokens/{id}" => Owned,
         "GET /v1/projects" | "POST /v1/projects" | "GET /v1/environments" => Own,
         "GET /v1/dashboard/stats" => Own,
+        // Without `?project=`: the caller's own projects. Other tenants' 404: tests/system/billing.rs.
+        "GET /v1/usage" | "GET /v1/usage/costs" => Own,
+        "GET /v1/projects/{slug}/usage/ledger" => Project(Role::Viewer),
+        "POST /v1/admin/billing/aggregate" => PlatformAdmin,
         "GET /v1/activity" | "GET /v1/activity/actions" | "GET /v1/activity/resource-types" => Own,
         "GET /v1/projects/{slug}" => Project(Role::Viewer),
         "DELETE /v1/projects/{slug}" => Project(Role::Admin),
@@ -472,7 +478,7 @@ fn expected(class: Class, who: &str) -> Expect {
     use StatusCode as S;
     match (class, who) {
         (_, "anonymous") => Expect::Status(S::UNAUTHORIZED),
-        (Class::Invitee, _) => Expect::Status(S::FORBIDDEN),
+        (Class::Invitee | Class::PlatformAdmin, _) => Expect::Status(S::FORBIDDEN),
         (Class::Public | Class::Own, _) | (_, "owner") => Expect::Success,
         (Class::Owned | Class::Project(_) | Class::Team(_), "other") | (Class::Owned, _) => {
             Expect::Status(S::NOT_FOUND)

@@ -38,6 +38,7 @@ use crate::Problem;
         (name = "activity", description = "The audit log of what you can see"),
         (name = "teams", description = "Teams and their members"),
         (name = "invitations", description = "Invitations to join a team"),
+        (name = "usage", description = "Usage, costs and the hourly usage ledger of your projects"),
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),

@@ -293,6 +293,7 @@ impl ControlPlane {
                     logs_url: empty_to_none(result.logs_url.as_ref()),
                 };
                 releases::mark_ready(&mut tx, id, &output).await?;
+                self.build_usage(&mut tx, &release, result).await?;
                 deployment_id = self.auto_deploy(&mut tx, &release).await?;
             }
             Transition::Apply => {
@@ -312,6 +313,25 @@ impl ControlPlane {
             duplicate: false,
             deployment_id,
         })
+    }
+
+    /// `build.completed` (with Roundhouse's `duration_secs`) for a build that produced a
+    /// release, in the callback's transaction. Failed builds are not billed.
+    async fn build_usage(
+        &self,
+        tx: &mut switchyard_db::PgConnection,
+        release: &ReleaseRow,
+        result: &BuildResult,
+    ) -> Result<(), Error> {
+        let found = crate::services::load(tx, release.service_id(), false).await?;
+        let event = switchyard_billing::UsageEvent::build_completed(
+            found.project.id(),
+            release.id(),
+            &format!("{}@{}", found.service.spec.0.name, release.version),
+            result.duration_secs.unwrap_or(0.0),
+            time::OffsetDateTime::now_utc(),
+        );
+        crate::usage::record(tx, &event).await
     }
 
     /// For an `auto_deploy` service: a pending deployment of `release` in `auto_deploy_env`

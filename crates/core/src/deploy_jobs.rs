@@ -195,8 +195,9 @@ impl DeploymentDispatch {
 
     /// Moves deployment `id` to `progress.phase` if it is still on its way (a finished or
     /// superseded deployment is never moved). Reaching `running` supersedes the deployment
-    /// that ran before it in the same environment, in the same transaction. Returns whether
-    /// it moved.
+    /// that ran before it in the same environment, and emits their usage events
+    /// (`deployment.started`, `deployment.stopped`, `volume.*`), in the same transaction.
+    /// Returns whether it moved.
     pub async fn advance(&self, id: DeploymentId, progress: &Progress<'_>) -> Result<bool, Error> {
         self.end_or_advance(id, progress, false)
             .await
@@ -246,7 +247,8 @@ impl DeploymentDispatch {
         let mut rollback = None;
         if let Some(row) = &moved {
             if progress.phase == DeploymentPhase::Running {
-                deployments::supersede_older(&mut tx, row, true).await?;
+                let superseded = deployments::supersede_older(&mut tx, row, true).await?;
+                crate::usage::deployment_running(&mut tx, row, &superseded).await?;
             } else if roll_back && !progress.phase.in_progress() {
                 rollback = roll_back_from(&mut tx, row).await?;
             }

@@ -34,6 +34,9 @@ pub mod rate_limit;
 mod services;
 mod team_members;
 mod teams;
+pub mod usage;
+mod usage_jobs;
+mod usage_report;
 
 use std::sync::Arc;
 
@@ -82,6 +85,11 @@ pub use switchyard_db::repo::{
     teams::{MemberRow, TeamRow},
 };
 pub use teams::{NewTeam, TeamUpdate, parse_team_role, team_version};
+pub use usage::USAGE_TOPIC;
+pub use usage_jobs::{BillingDispatch, Reconciled};
+pub use usage_report::{
+    BillingSettings, LedgerLine, LedgerReport, LedgerSource, MAX_LEDGER_HOURS, UsageReport,
+};
 
 /// How people sign in and what they get.
 #[derive(Debug, Clone)]
@@ -124,6 +132,7 @@ struct Inner {
     auth: AuthSettings,
     builds: BuildSettings,
     domains: DomainSettings,
+    billing: usage_report::BillingSettings,
 }
 
 impl ControlPlane {
@@ -135,6 +144,7 @@ impl ControlPlane {
                 auth,
                 builds: BuildSettings::default(),
                 domains: DomainSettings::default(),
+                billing: usage_report::BillingSettings::default(),
             }),
             envvar_keys: None,
         }

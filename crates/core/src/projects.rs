@@ -171,6 +171,7 @@ impl ControlPlane {
             });
         }
         let namespaces = environments::namespaces(&mut tx, project.id()).await?;
+        crate::usage::deleting(&mut tx, project.id(), None).await?;
         if !projects::delete(&mut tx, project.id()).await? {
             return Err(Error::not_found(ResourceKind::Project, slug));
         }

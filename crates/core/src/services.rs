@@ -285,6 +285,7 @@ impl ControlPlane {
             .service_authorized(&mut tx, principal, id, Need::Manage, true)
             .await?;
         let namespaces = environments::namespaces(&mut tx, current.project.id()).await?;
+        crate::usage::deleting(&mut tx, current.project.id(), Some(id)).await?;
         services::delete(&mut tx, id).await?;
         let name = &current.service.spec.name;
         outbox::insert(

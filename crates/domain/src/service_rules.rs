@@ -104,8 +104,8 @@ fn cpu(field: &str, q: &str) -> Result<(), Error> {
     }
 }
 
-/// Bytes as a Kubernetes quantity, for comparisons between request and limit.
-fn memory_bytes(q: &str) -> Option<u128> {
+/// Bytes as a Kubernetes quantity (for comparisons between request and limit, and billing).
+pub fn memory_bytes(q: &str) -> Option<u128> {
     let split = q.find(|c: char| !c.is_ascii_digit()).unwrap_or(q.len());
     let (number, unit) = q.split_at(split);
     let number: u128 = number.parse().ok()?;

@@ -28,6 +28,8 @@ pub struct ServeDeps {
     pub health_interval: Duration,
     pub auth: AuthSettings,
     pub builds: switchyard_core::BuildSettings,
+    /// The default plan of projects without a subscription.
+    pub billing: switchyard_core::BillingSettings,
     /// The keys that seal env var values; `None`: those routes answer 503.
     pub envvar_keys: Option<std::sync::Arc<switchyard_auth::sealing::KeyEncryptionKeys>>,
     /// `ENCLII_PLATFORM_DOMAIN`, the issuer shown on domains, `ENCLII_DNS_RESOLVER`.
@@ -95,7 +97,8 @@ pub async fn spawn(
     let health = HealthMonitor::start(probes, shutdown.child_token()).await;
     let mut cp = ControlPlane::new(deps.pool, deps.redis, deps.auth)
         .with_builds(deps.builds)
-        .with_domains(deps.domains);
+        .with_domains(deps.domains)
+        .with_billing(deps.billing);
     if let Some(keys) = deps.envvar_keys {
         cp = cp.with_envvar_keys(keys);
     }
@@ -230,6 +233,7 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         health_interval: config.health_interval,
         auth,
         builds: config.builds.settings(),
+        billing: config.billing.settings(),
         envvar_keys,
         domains,
         extra_metrics: None,

@@ -130,10 +130,15 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         settings: config.deploys.settings.clone(),
         envvar_keys: config.envvar_keys.keys().map(Arc::new),
     };
-    let running = spawn(
-        worker(pool, redis, config.worker.settings, &config.builds, deploys)?,
-        shutdown.clone(),
-    );
+    let worker = worker(
+        pool.clone(),
+        redis,
+        config.worker.settings,
+        &config.builds,
+        deploys,
+    )?;
+    let worker = crate::billing::with_billing(worker, pool, &config.billing)?;
+    let running = spawn(worker, shutdown.clone());
     let metrics = running.metrics.clone();
     let probes = tokio::spawn(switchyard_api::serve_probes(
         listener,

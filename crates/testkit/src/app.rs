@@ -169,6 +169,7 @@ impl TestAppBuilder {
                 self_url: format!("http://{}", listener.local_addr().expect("bound address")),
                 ..self.builds
             },
+            billing: switchyard_core::BillingSettings::default(),
             envvar_keys: self
                 .envvar_key
                 .map(|k| std::sync::Arc::new(envvar_keys(k, None))),

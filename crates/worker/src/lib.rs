@@ -9,6 +9,7 @@
 //! worker.run(shutdown.clone()).await?;     // until `shutdown` is cancelled
 //! ```
 
+mod billing;
 mod dedupe;
 mod janitor;
 pub mod jobs;
@@ -23,6 +24,7 @@ use switchyard_queue::{Backoff, Consumer, ConsumerSettings, Job, Redis};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+pub use billing::BillingLoop;
 pub use janitor::{DEPLOYMENT_IDLE, Janitor, OUTBOX_RETENTION};
 pub use metrics::WorkerMetrics;
 
@@ -70,6 +72,7 @@ pub struct Worker {
     settings: WorkerSettings,
     jobs: Vec<Arc<dyn Job>>,
     janitor: Option<Janitor>,
+    billing: Option<BillingLoop>,
     metrics: Arc<WorkerMetrics>,
 }
 
@@ -81,6 +84,7 @@ impl Worker {
             settings,
             jobs: Vec::new(),
             janitor: None,
+            billing: None,
             metrics: Arc::new(WorkerMetrics::new()),
         }
     }
@@ -96,6 +100,13 @@ impl Worker {
     #[must_use]
     pub fn with_janitor(mut self, janitor: Janitor) -> Self {
         self.janitor = Some(janitor);
+        self
+    }
+
+    /// Runs the billing loop (aggregation and reconciliation) alongside the consumers.
+    #[must_use]
+    pub fn with_billing(mut self, billing: BillingLoop) -> Self {
+        self.billing = Some(billing);
         self
     }
 
@@ -153,6 +164,9 @@ impl Worker {
         tasks.spawn(refresher.run(shutdown.clone()));
         if let Some(janitor) = self.janitor.clone() {
             tasks.spawn(janitor.run(shutdown.clone()));
+        }
+        if let Some(billing) = self.billing.clone() {
+            tasks.spawn(billing.run(shutdown.clone()));
         }
         tracing::info!(
             topics = ?self.topics(),

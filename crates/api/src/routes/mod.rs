@@ -15,6 +15,7 @@ mod projects;
 mod services;
 mod teams;
 mod tokens;
+mod usage;
 
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -135,6 +136,10 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(teams::invitations::invitation_view))
         .routes(routes!(teams::invitations::invitation_accept))
         .routes(routes!(teams::invitations::invitation_decline))
+        .routes(routes!(usage::handlers::usage_summary))
+        .routes(routes!(usage::handlers::usage_costs))
+        .routes(routes!(usage::handlers::usage_ledger))
+        .routes(routes!(usage::handlers::billing_aggregate))
         .fallback(route_not_found)
 }
 

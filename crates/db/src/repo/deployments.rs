@@ -240,22 +240,34 @@ pub struct PhaseChange<'a> {
     pub ready_replicas: Option<i32>,
 }
 
+/// A deployment [`supersede_older`] ended.
+#[derive(Debug, Clone)]
+pub struct SupersededRow {
+    pub id: Uuid,
+    /// It was `running` (reason `Superseded`), not still on its way (reason `Cancelled`).
+    pub was_running: bool,
+    /// What it was billed as while it ran (`deployments.usage`).
+    pub usage: Option<serde_json::Value>,
+    pub phase_changed_at: OffsetDateTime,
+}
+
 /// Ends the other deployments of `service` in `environment` that `newer` replaces: those still
 /// on their way are cancelled (`superseded`, reason `Cancelled`) when they are older; the one
-/// running is `superseded` once `newer` runs (`running_too`). Returns the ids changed.
+/// running is `superseded` once `newer` runs (`running_too`). Returns the deployments changed.
 pub async fn supersede_older(
     conn: &mut PgConnection,
     newer: &DeploymentRow,
     running_too: bool,
-) -> Result<Vec<Uuid>, Error> {
-    sqlx::query_scalar!(
-        "update deployments
-         set phase = 'superseded',
-             reason = case when phase = 'running' then 'Superseded' else 'Cancelled' end,
-             phase_changed_at = now(), updated_at = now()
-         where environment_id = $1 and service_id = $2 and sequence < $3
-           and (phase in ('pending', 'applying', 'rolling_out') or ($4 and phase = 'running'))
-         returning id",
+) -> Result<Vec<SupersededRow>, Error> {
+    sqlx::query_as!(
+        SupersededRow,
+        r#"update deployments
+           set phase = 'superseded',
+               reason = case when phase = 'running' then 'Superseded' else 'Cancelled' end,
+               phase_changed_at = now(), updated_at = now()
+           where environment_id = $1 and service_id = $2 and sequence < $3
+             and (phase in ('pending', 'applying', 'rolling_out') or ($4 and phase = 'running'))
+           returning id, reason = 'Superseded' as "was_running!", usage, phase_changed_at"#,
         newer.environment_id,
         newer.service_id,
         newer.sequence,

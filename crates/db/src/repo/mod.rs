@@ -4,6 +4,7 @@
 pub mod access;
 pub mod api_tokens;
 pub mod audit;
+pub mod billing_plans;
 pub mod dashboard;
 pub mod deployments;
 pub mod domains;
@@ -18,6 +19,8 @@ pub mod projects;
 pub mod releases;
 pub mod services;
 pub mod teams;
+pub mod usage;
+pub mod usage_checks;
 pub mod users;
 
 use switchyard_domain::{Error, ResourceKind};

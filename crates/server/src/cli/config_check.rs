@@ -109,6 +109,9 @@ pub fn report(config: &Config, vars: &BTreeMap<String, String>) -> (String, Vec<
     for (name, value) in crate::config::domains_report(&config.domains) {
         line(name, value);
     }
+    for (name, value) in crate::config::billing_report(&config.billing) {
+        line(name, value);
+    }
     line(
         "ENCLII_HEALTH_INTERVAL_MS",
         config.health_interval.as_millis().to_string(),

@@ -166,6 +166,7 @@ async fn migrate_and_serve(
                     envvar_keys: Some(envvar_keys.clone()),
                 },
             )?;
+            let worker = crate::billing::with_billing(worker, pool.clone(), &config.billing)?;
             Some(crate::worker::spawn(worker, worker_shutdown.clone()))
         }
     };
@@ -183,6 +184,7 @@ async fn migrate_and_serve(
         health_interval: config.health_interval,
         auth,
         builds: config.builds.settings(),
+        billing: config.billing.settings(),
         envvar_keys: Some(envvar_keys),
         domains,
         extra_metrics,

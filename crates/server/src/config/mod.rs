@@ -10,6 +10,7 @@ use switchyard_db::DbConfig;
 use switchyard_queue::RedisConfig;
 
 mod auth;
+mod billing;
 mod builds;
 mod deploys;
 mod domains;
@@ -18,6 +19,8 @@ mod secrets;
 mod worker;
 
 pub use auth::AuthConfig;
+pub use billing::BillingConfig;
+pub(crate) use billing::report as billing_report;
 pub use builds::BuildConfig;
 pub use deploys::DeployConfig;
 pub(crate) use deploys::report as deploy_report;
@@ -100,6 +103,10 @@ pub const KNOWN_VARS: &[&str] = &[
     "ENCLII_REGISTRY_PULL_SECRET",
     "ENCLII_PLATFORM_DOMAIN",
     "ENCLII_DNS_RESOLVER",
+    "ENCLII_BILLING_DEFAULT_PLAN",
+    "ENCLII_WAYBILL_URL",
+    "ENCLII_WAYBILL_API_KEY",
+    "ENCLII_WAYBILL_API_KEY_FILE",
 ];
 
 /// The original's CORS defaults: the UI's development origins.
@@ -158,6 +165,8 @@ pub struct Config {
     pub migration_lock_wait: Duration,
     /// `switchyard worker` (and the worker inside `dev`).
     pub worker: WorkerConfig,
+    /// The default plan and Waybill forwarding.
+    pub billing: billing::BillingConfig,
     /// Where deployments go.
     pub deploys: DeployConfig,
     /// `ENCLII_PLATFORM_DOMAIN`, `ENCLII_DNS_RESOLVER`.
@@ -366,6 +375,7 @@ impl Config {
         let worker = worker::worker(&mut r);
         let deploys = deploys::deploys(&mut r);
         let domains = domains::domains(&mut r);
+        let billing = billing::billing(&mut r);
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -384,6 +394,7 @@ impl Config {
             worker,
             deploys,
             domains,
+            billing,
         })
     }
 }

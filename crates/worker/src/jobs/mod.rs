@@ -3,3 +3,5 @@
 pub mod builds;
 pub mod cleanup;
 pub mod deployments;
+pub mod usage;
+pub mod waybill;
