@@ -11,7 +11,10 @@ use switchyard_core::DeploymentDispatch;
 use switchyard_testkit::TestApp;
 use switchyard_worker::{
     Worker,
-    jobs::deployments::{DeployTarget, DeploymentsJob, ReconcileSettings},
+    jobs::{
+        cleanup::{ProjectCleanup, ServiceCleanup},
+        deployments::{DeployTarget, DeploymentsJob, ReconcileSettings},
+    },
 };
 use tokio_util::sync::CancellationToken;
 
@@ -25,11 +28,14 @@ use crate::{
 pub(crate) async fn start_worker(app: &TestApp, target: DeployTarget) -> CancellationToken {
     let job = DeploymentsJob::new(
         DeploymentDispatch::new(app.db.pool.clone(), None),
-        target,
+        target.clone(),
         ReconcileSettings::default(),
     );
     let redis = redis(switchyard_testkit::services().await.redis_url.clone());
-    let worker = Worker::new(app.db.pool.clone(), redis, quick_settings()).with_job(Arc::new(job));
+    let worker = Worker::new(app.db.pool.clone(), redis, quick_settings())
+        .with_job(Arc::new(job))
+        .with_job(Arc::new(ServiceCleanup::new(target.clone())))
+        .with_job(Arc::new(ProjectCleanup::new(target)));
     let shutdown = CancellationToken::new();
     tokio::spawn(worker.run(shutdown.clone()));
     shutdown
@@ -291,8 +297,38 @@ async fn render_mode_runs_deployments_supersedes_and_rolls_back() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(count(&app, &owner, &id).await, before);
-    worker.cancel();
     assert!(Path::new(&manifest).exists());
+
+    // Deleting the service removes its files; deleting the project removes its namespace's.
+    expect(
+        &app,
+        Method::DELETE,
+        &format!("/v1/services/{id}"),
+        &owner,
+        None,
+        StatusCode::OK,
+    )
+    .await;
+    eventually("the service's manifests are removed", || async {
+        !manifest.exists()
+    })
+    .await;
+    let namespace = dir.path().join("manifests/enclii-shop-production");
+    assert!(namespace.exists(), "the environment stays");
+    expect(
+        &app,
+        Method::DELETE,
+        "/v1/projects/shop?force=true",
+        &owner,
+        None,
+        StatusCode::OK,
+    )
+    .await;
+    eventually("the namespace's manifests are removed", || async {
+        !namespace.exists()
+    })
+    .await;
+    worker.cancel();
 }
 
 #[tokio::test]

@@ -134,3 +134,47 @@ async fn dns_that_fails_or_does_not_answer_is_503_and_changes_nothing() {
         .await;
     assert_eq!(pending["domain"]["verified"], false);
 }
+
+#[tokio::test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "reads the usage events in the outbox"
+)]
+async fn a_custom_domain_is_billed_from_verification_to_deletion_once() {
+    let dns = TestDns::start().await;
+    let shop = shop_with(&dns).await;
+    let (added, domain, verify) = pending_domain(&shop).await;
+    let usage = || async {
+        sqlx::query_scalar::<_, String>(
+            "select payload->>'event_type' from outbox
+             where topic = 'usage' and payload->>'event_type' like 'domain.%'
+             order by created_at",
+        )
+        .fetch_all(&shop.app.db.pool)
+        .await
+        .unwrap()
+    };
+    assert!(usage().await.is_empty(), "a pending domain is not billed");
+    let record = &added["dns_instructions"]["verification"];
+    dns.set(
+        record["name"].as_str().unwrap(),
+        &[&[record["value"].as_str().unwrap()]],
+    );
+    for _ in 0..2 {
+        shop.expect(Method::POST, &verify, None, StatusCode::OK)
+            .await;
+    }
+    assert_eq!(
+        usage().await,
+        ["domain.added"],
+        "verified once, billed once"
+    );
+    shop.expect(
+        Method::DELETE,
+        &domains_of(&shop.api, &format!("/{domain}")),
+        None,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(usage().await, ["domain.added", "domain.removed"]);
+}

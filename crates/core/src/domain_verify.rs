@@ -66,6 +66,16 @@ impl ControlPlane {
             return Ok(Verification::AlreadyVerified(view(settings, row)));
         }
         let verified = domains::set_verified(&mut tx, row.id()).await?;
+        // A custom domain is billed from the moment it serves (platform names are free).
+        if !row.is_platform_domain {
+            let added = switchyard_billing::UsageEvent::domain_added(
+                service.project.id(),
+                row.id,
+                &row.domain,
+                time::OffsetDateTime::now_utc(),
+            );
+            crate::usage::record(&mut tx, &added).await?;
+        }
         audit::record(
             &mut tx,
             principal,

@@ -397,6 +397,15 @@ impl ControlPlane {
             .domain_authorized(&mut tx, principal, key, Need::Write, true)
             .await?;
         domains::delete(&mut tx, row.id()).await?;
+        if row.verified_at.is_some() && !row.is_platform_domain {
+            let removed = switchyard_billing::UsageEvent::domain_removed(
+                found.project.id(),
+                row.id,
+                &row.domain,
+                OffsetDateTime::now_utc(),
+            );
+            crate::usage::record(&mut tx, &removed).await?;
+        }
         let changes = Changes::new()
             .set("environment_id", row.environment_id)
             .flag("verified", None, row.verified_at.is_some());
