@@ -372,12 +372,17 @@ class Manifests:
                 continue
             if resolve_port(main, http.get("port")) != PORT:
                 self.add("port-4200", where, f"{kind} port {http.get('port')} is not {PORT}")
+        expected = {}
         if cmd == ["serve"]:
             expected = {
                 "startupProbe": "/health",
                 "readinessProbe": "/health/ready",
                 "livenessProbe": "/health/live",
             }
+        elif cmd == ["worker"]:
+            # The worker is ready when it reaches PostgreSQL and Redis.
+            expected = {"readinessProbe": "/health/ready", "livenessProbe": "/health/live"}
+        if expected:
             for kind, path in expected.items():
                 got = (probes[kind].get("httpGet") or {}).get("path")
                 if probes[kind] and got != path:

@@ -76,3 +76,41 @@ async fn work_waits_in_the_outbox_while_redis_is_down_and_resumes_after() {
         .unwrap();
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_worker_is_ready_only_while_it_reaches_postgres_and_redis() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = local::free_port().unwrap();
+    let server = local::redis::start(dir.path().join("redis"), port, Lifetime::Owned)
+        .await
+        .unwrap();
+    let db = TestDb::migrated().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/health/ready", listener.local_addr().unwrap());
+    let shutdown = CancellationToken::new();
+    let probes = tokio::spawn(switchyard_api::serve_probes(
+        listener,
+        std::sync::Arc::new(String::new),
+        switchyard::worker::readiness(db.pool.clone(), redis(server.url())),
+        shutdown.clone().cancelled_owned(),
+    ));
+    let ready = || async {
+        let response = reqwest::get(&url).await.unwrap();
+        let status = response.status();
+        (status, response.json::<serde_json::Value>().await.unwrap())
+    };
+    let (status, body) = ready().await;
+    assert_eq!(
+        (status.as_u16(), body["status"].as_str()),
+        (200, Some("ready"))
+    );
+    server.stop().await;
+    let (status, body) = ready().await;
+    assert_eq!(status.as_u16(), 503, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().starts_with("Redis"),
+        "{body}"
+    );
+    shutdown.cancel();
+    probes.await.unwrap().unwrap();
+}

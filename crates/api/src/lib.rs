@@ -18,7 +18,7 @@ pub use config::{BrowserLoginConfig, HttpConfig, RedirectMode};
 pub use error::{ApiError, Problem};
 pub use health::{HealthMonitor, HealthProbes, HealthSnapshot};
 pub use metrics::Metrics;
-pub use probes::{MetricsSource, serve_probes};
+pub use probes::{MetricsSource, ReadyCheck, serve_probes};
 pub use state::ApiState;
 
 /// The full router: every route, wrapped in the middleware stack.

@@ -1,5 +1,6 @@
-//! The worker's HTTP listener (`switchyard worker`): `/health/live` and `/metrics` only, so the
-//! kubelet can probe it and Prometheus can scrape it. The API serves the same routes itself.
+//! The worker's HTTP listener (`switchyard worker`): `/health/live`, `/health/ready` and
+//! `/metrics`, so the kubelet can probe it and Prometheus can scrape it. The API serves the same
+//! routes itself.
 
 use std::sync::Arc;
 
@@ -9,19 +10,43 @@ use http::header;
 /// Renders a process's metrics in the OpenMetrics text format (ending in `# EOF`).
 pub type MetricsSource = Arc<dyn Fn() -> String + Send + Sync>;
 
+/// Whether the process can do its work now; the error names what it cannot reach.
+pub type ReadyCheck =
+    Arc<dyn Fn() -> futures::future::BoxFuture<'static, Result<(), String>> + Send + Sync>;
+
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Serves `/health/live` (`{"status":"ok"}`) and `/metrics` (from `metrics`) on `listener` until
-/// `shutdown` resolves.
+/// Serves `/health/live` (`{"status":"ok"}`), `/health/ready` (`{"status":"ready"}`, or 503
+/// `{"status":"not_ready","error":…}` when `ready` fails) and `/metrics` (from `metrics`) on
+/// `listener` until `shutdown` resolves.
 pub async fn serve_probes(
     listener: tokio::net::TcpListener,
     metrics: MetricsSource,
+    ready: ReadyCheck,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = Router::new()
         .route(
             "/health/live",
             get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .route(
+            "/health/ready",
+            get(move || {
+                let check = ready();
+                async move {
+                    match check.await {
+                        Ok(()) => (
+                            http::StatusCode::OK,
+                            axum::Json(serde_json::json!({"status": "ready"})),
+                        ),
+                        Err(error) => (
+                            http::StatusCode::SERVICE_UNAVAILABLE,
+                            axum::Json(serde_json::json!({"status": "not_ready", "error": error})),
+                        ),
+                    }
+                }
+            }),
         )
         .route(
             "/metrics",

@@ -1,6 +1,6 @@
-//! `switchyard worker`: the outbox relay and the job consumers, with `/health/live` and
-//! `/metrics` on `ENCLII_WORKER_PORT`; and [`worker`], the one place that registers jobs (used
-//! by `switchyard dev` too).
+//! `switchyard worker`: the outbox relay and the job consumers, with `/health/live`,
+//! `/health/ready` and `/metrics` on `ENCLII_WORKER_PORT`; and [`worker`], the one place that
+//! registers jobs (used by `switchyard dev` too).
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -96,6 +96,27 @@ pub fn spawn(worker: Worker, shutdown: CancellationToken) -> RunningWorker {
     RunningWorker { metrics, task }
 }
 
+/// How long a readiness probe waits for PostgreSQL or Redis.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The worker is ready when it can reach both PostgreSQL (the outbox, every job's state) and
+/// Redis (the streams); the error names the one it cannot.
+pub fn readiness(pool: PgPool, redis: Redis) -> switchyard_api::ReadyCheck {
+    Arc::new(move || {
+        let (pool, redis) = (pool.clone(), redis.clone());
+        Box::pin(async move {
+            switchyard_db::ping(&pool, READY_TIMEOUT)
+                .await
+                .map_err(|e| format!("PostgreSQL: {}", e.public_message()))?;
+            redis
+                .ping(READY_TIMEOUT)
+                .await
+                .map_err(|e| format!("Redis: {}", e.public_message()))?;
+            Ok(())
+        })
+    })
+}
+
 /// `switchyard worker`.
 pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
     let db = config
@@ -130,6 +151,7 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         settings: config.deploys.settings.clone(),
         envvar_keys: config.envvar_keys.keys().map(Arc::new),
     };
+    let ready = readiness(pool.clone(), redis.clone());
     let worker = worker(
         pool.clone(),
         redis,
@@ -143,9 +165,10 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
     let probes = tokio::spawn(switchyard_api::serve_probes(
         listener,
         Arc::new(move || metrics.render()),
+        ready,
         shutdown.clone().cancelled_owned(),
     ));
-    tracing::info!(http.addr = %addr, "switchyard worker: /health/live and /metrics on http://{addr}");
+    tracing::info!(http.addr = %addr, "switchyard worker: /health/live, /health/ready and /metrics on http://{addr}");
     signals.recv().await;
     tracing::info!("shutting down: letting jobs in flight finish");
     shutdown.cancel();
