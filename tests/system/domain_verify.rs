@@ -140,7 +140,7 @@ async fn dns_that_fails_or_does_not_answer_is_503_and_changes_nothing() {
     clippy::disallowed_methods,
     reason = "reads the usage events in the outbox"
 )]
-async fn a_custom_domain_is_billed_from_verification_to_deletion_once() {
+async fn a_custom_domain_is_billed_from_verification_until_it_or_its_service_goes() {
     let dns = TestDns::start().await;
     let shop = shop_with(&dns).await;
     let (added, domain, verify) = pending_domain(&shop).await;
@@ -177,4 +177,26 @@ async fn a_custom_domain_is_billed_from_verification_to_deletion_once() {
     )
     .await;
     assert_eq!(usage().await, ["domain.added", "domain.removed"]);
+
+    // A verified domain that goes with its service stops being billed too.
+    let (added, _, verify) = pending_domain(&shop).await;
+    let record = &added["dns_instructions"]["verification"];
+    dns.set(
+        record["name"].as_str().unwrap(),
+        &[&[record["value"].as_str().unwrap()]],
+    );
+    shop.expect(Method::POST, &verify, None, StatusCode::OK)
+        .await;
+    let service = format!("/v1/services/{}", shop.api);
+    shop.expect(Method::DELETE, &service, None, StatusCode::OK)
+        .await;
+    assert_eq!(
+        usage().await,
+        [
+            "domain.added",
+            "domain.removed",
+            "domain.added",
+            "domain.removed"
+        ]
+    );
 }

@@ -135,7 +135,8 @@ pub(crate) async fn deployment_running(
 }
 
 /// Emits `deployment.stopped` (reason `deleted`) and `volume.deleted` for every running
-/// deployment of `project` (of `service` only, when set), before they are deleted.
+/// deployment of `project` (of `service` only, when set), and `domain.removed` for its billed
+/// custom domains, before they are deleted (they go by cascade).
 pub(crate) async fn deleting(
     tx: &mut PgConnection,
     project: ProjectId,
@@ -158,6 +159,9 @@ pub(crate) async fn deleting(
             )
             .await?;
         }
+    }
+    for (id, host) in switchyard_db::repo::domains::billed(tx, project, service).await? {
+        record(tx, &UsageEvent::domain_removed(project, id, &host, now)).await?;
     }
     Ok(())
 }

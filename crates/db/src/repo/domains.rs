@@ -2,7 +2,7 @@
 //! every tenant (case-insensitively), verified when `verified_at` is set.
 
 use sqlx::PgConnection;
-use switchyard_domain::{DomainId, EnvironmentId, Error, ResourceKind, ServiceId};
+use switchyard_domain::{DomainId, EnvironmentId, Error, ProjectId, ResourceKind, ServiceId};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -185,6 +185,27 @@ pub async fn delete(conn: &mut PgConnection, id: DomainId) -> Result<bool, Error
         .await
         .map_err(translate("deleting a custom domain", &[]))?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The verified custom (non-platform) domains of `project` (of `service` only, when set) as
+/// (id, host): what is billed, and stops being billed when they go with their service.
+pub async fn billed(
+    conn: &mut PgConnection,
+    project: ProjectId,
+    service: Option<ServiceId>,
+) -> Result<Vec<(Uuid, String)>, Error> {
+    let rows = sqlx::query!(
+        "select d.id, d.domain from custom_domains d join services s on s.id = d.service_id
+         where s.project_id = $1 and ($2::uuid is null or d.service_id = $2)
+           and d.verified_at is not null and not d.is_platform_domain
+         order by d.domain",
+        project.as_uuid(),
+        service.map(|s| s.as_uuid()),
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(translate("reading the billed domains", &[]))?;
+    Ok(rows.into_iter().map(|r| (r.id, r.domain)).collect())
 }
 
 /// The verified hosts of `service` in `environment` with whether each wants TLS, by name: what
