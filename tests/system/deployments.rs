@@ -26,10 +26,19 @@ use crate::{
 };
 
 pub(crate) async fn start_worker(app: &TestApp, target: DeployTarget) -> CancellationToken {
+    start_worker_with(app, target, ReconcileSettings::default()).await
+}
+
+/// A worker running the deployments job (and the cleanup jobs) against `target`.
+pub(crate) async fn start_worker_with(
+    app: &TestApp,
+    target: DeployTarget,
+    settings: ReconcileSettings,
+) -> CancellationToken {
     let job = DeploymentsJob::new(
         DeploymentDispatch::new(app.db.pool.clone(), None),
         target.clone(),
-        ReconcileSettings::default(),
+        settings,
     );
     let redis = redis(switchyard_testkit::services().await.redis_url.clone());
     let worker = Worker::new(app.db.pool.clone(), redis, quick_settings())
@@ -43,13 +52,24 @@ pub(crate) async fn start_worker(app: &TestApp, target: DeployTarget) -> Cancell
 
 /// A ready release of `service` built from `sha` (through a signed callback).
 pub(crate) async fn ready_release(app: &TestApp, bearer: &str, service: &str, sha: &str) -> String {
-    let id = build(app, bearer, service, sha).await;
-    let body = json!({"job_id": format!("job-{sha}"), "release_id": id, "success": true,
+    shipped(app, bearer, service, sha).await.0
+}
+
+/// Builds `sha` and reports it built (image `ghcr.io/acme/api:<sha>`); auto-deploy creates a
+/// deployment in `auto_deploy_env`. Returns (release id, deployment id).
+pub(crate) async fn shipped(
+    app: &TestApp,
+    bearer: &str,
+    service: &str,
+    sha: &str,
+) -> (String, String) {
+    let release = build(app, bearer, service, sha).await;
+    let body = json!({"job_id": format!("job-{sha}"), "release_id": release, "success": true,
         "image_uri": format!("ghcr.io/acme/api:{sha}")})
     .to_string();
-    let (status, _) = callback(app, body.as_bytes(), now(), None).await;
-    assert_eq!(status, StatusCode::OK);
-    id
+    let (status, done) = callback(app, body.as_bytes(), now(), None).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    (release, done["deployment_id"].as_str().unwrap().to_owned())
 }
 
 /// The id of the service's newest deployment.
@@ -63,7 +83,7 @@ pub(crate) async fn latest_id(app: &TestApp, bearer: &str, service: &str) -> Str
     latest["deployment"]["id"].as_str().unwrap().to_owned()
 }
 
-async fn deployment(app: &TestApp, bearer: &str, id: &str) -> Value {
+pub(crate) async fn deployment(app: &TestApp, bearer: &str, id: &str) -> Value {
     get_ok(app, &format!("/v1/deployments/{id}"), bearer).await
 }
 

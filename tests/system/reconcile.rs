@@ -3,27 +3,21 @@
 //! completes, fails fast on image pull errors and rolls back automatically in production, times
 //! out past its deadline, leaves hand-managed apps alone, and survives API outages.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use switchyard_core::DeploymentDispatch;
 use switchyard_k8s::cluster::Cluster;
 use switchyard_kube_fake::FakeApiServer;
 use switchyard_testkit::TestApp;
-use switchyard_worker::{
-    Worker,
-    jobs::{
-        cleanup::{ProjectCleanup, ServiceCleanup},
-        deployments::{AutoRollback, DeployTarget, DeploymentsJob, ReconcileSettings},
-    },
-};
+use switchyard_worker::jobs::deployments::{AutoRollback, DeployTarget, ReconcileSettings};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    build_status::build,
-    builds::{callback, now, service},
-    jobs_support::{eventually, quick_settings, redis},
+    builds::service,
+    deployments::{deployment, phase_is, shipped, start_worker_with},
+    jobs_support::eventually,
     support::{expect, get_ok},
 };
 
@@ -35,19 +29,7 @@ async fn start(
     settings: ReconcileSettings,
 ) -> CancellationToken {
     let target = DeployTarget::Cluster(Cluster::for_url(fake.url()).unwrap());
-    let job = DeploymentsJob::new(
-        DeploymentDispatch::new(app.db.pool.clone(), None),
-        target.clone(),
-        settings,
-    );
-    let redis = redis(switchyard_testkit::services().await.redis_url.clone());
-    let worker = Worker::new(app.db.pool.clone(), redis, quick_settings())
-        .with_job(Arc::new(job))
-        .with_job(Arc::new(ServiceCleanup::new(target.clone())))
-        .with_job(Arc::new(ProjectCleanup::new(target)));
-    let shutdown = CancellationToken::new();
-    tokio::spawn(worker.run(shutdown.clone()));
-    shutdown
+    start_worker_with(app, target, settings).await
 }
 
 fn quick(auto_rollback: AutoRollback) -> ReconcileSettings {
@@ -56,26 +38,6 @@ fn quick(auto_rollback: AutoRollback) -> ReconcileSettings {
         auto_rollback,
         ..ReconcileSettings::default()
     }
-}
-
-/// Builds `sha` and reports it built; auto-deploy creates a deployment in production. Returns
-/// (release id, deployment id).
-async fn shipped(app: &TestApp, bearer: &str, service: &str, sha: &str) -> (String, String) {
-    let release = build(app, bearer, service, sha).await;
-    let body = json!({"job_id": format!("job-{sha}"), "release_id": release, "success": true,
-        "image_uri": format!("ghcr.io/acme/api:{sha}")})
-    .to_string();
-    let (status, done) = callback(app, body.as_bytes(), now(), None).await;
-    assert_eq!(status, StatusCode::OK, "{done}");
-    (release, done["deployment_id"].as_str().unwrap().to_owned())
-}
-
-async fn deployment(app: &TestApp, bearer: &str, id: &str) -> Value {
-    get_ok(app, &format!("/v1/deployments/{id}"), bearer).await
-}
-
-async fn phase_is(app: &TestApp, bearer: &str, id: &str, phase: &str) -> bool {
-    deployment(app, bearer, id).await["phase"] == phase
 }
 
 /// Reports the Deployment's rollout complete, as the cluster's controller would.
