@@ -174,17 +174,7 @@ impl DeploymentDispatch {
             - time::Duration::try_from(idle).unwrap_or(time::Duration::MAX);
         let stalled = deployments::stalled(&mut tx, cutoff, 100).await?;
         for id in &stalled {
-            switchyard_db::repo::outbox::insert(
-                &mut tx,
-                &switchyard_db::repo::outbox::NewEvent {
-                    topic: crate::DEPLOYMENTS_TOPIC,
-                    aggregate_id: &id.to_string(),
-                    payload: &serde_json::json!({
-                        "type": "deployment.requested", "deployment_id": id,
-                    }),
-                },
-            )
-            .await?;
+            crate::deployments::request_reconcile(&mut tx, *id).await?;
             deployments::touch(&mut tx, *id).await?;
         }
         tx.commit()

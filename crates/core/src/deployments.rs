@@ -60,16 +60,26 @@ pub(crate) async fn enqueue(
     let deployment = deployments::insert(tx, new).await?;
     // A newer deployment makes older ones still on their way pointless.
     deployments::supersede_older(tx, &deployment, false).await?;
+    request_reconcile(tx, deployment.id).await?;
+    Ok(deployment)
+}
+
+/// The `deployments` event that has the worker reconcile deployment `id`, in the caller's
+/// transaction.
+pub(crate) async fn request_reconcile(
+    tx: &mut switchyard_db::PgConnection,
+    id: uuid::Uuid,
+) -> Result<(), Error> {
     outbox::insert(
         tx,
         &outbox::NewEvent {
             topic: DEPLOYMENTS_TOPIC,
-            aggregate_id: &deployment.id.to_string(),
-            payload: &json!({ "type": "deployment.requested", "deployment_id": deployment.id }),
+            aggregate_id: &id.to_string(),
+            payload: &json!({ "type": "deployment.requested", "deployment_id": id }),
         },
     )
-    .await?;
-    Ok(deployment)
+    .await
+    .map(drop)
 }
 
 impl ControlPlane {
