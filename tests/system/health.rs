@@ -135,6 +135,7 @@ async fn readiness_follows_postgres_down_and_back() {
         billing: switchyard_core::BillingSettings::default(),
         envvar_keys: None,
         domains: switchyard_core::DomainSettings::default(),
+        deploys: switchyard_core::DeploySettings::default(),
         extra_metrics: None,
     };
     let running = spawn(listener, deps, shutdown.clone()).await.unwrap();

@@ -1,9 +1,11 @@
-//! Health: a background monitor probes PostgreSQL, the schema and Redis every few seconds and
-//! publishes a snapshot; `/health*` only read it, so a probe storm never reaches the database.
+//! Health: a background monitor probes PostgreSQL, the schema, Redis and the cluster every few
+//! seconds and publishes a snapshot; `/health*` only read it, so a probe storm never reaches the
+//! database.
 
 use std::{sync::Arc, time::Duration};
 
 use serde::Serialize;
+use switchyard_core::ClusterView;
 use switchyard_db::{Migrator, PgPool};
 use switchyard_queue::Redis;
 use time::OffsetDateTime;
@@ -14,7 +16,8 @@ use utoipa::ToSchema;
 /// The state of one dependency, as the original reported it.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
 pub struct ComponentHealth {
-    /// `healthy`, `unhealthy`, `degraded` or `disabled`.
+    /// `healthy`, `unhealthy`, `degraded` or `disabled`; for `kubernetes` also `render`
+    /// (render mode: manifests are written to disk instead of applied).
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<u64>,
@@ -107,6 +110,8 @@ impl HealthSnapshot {
 pub struct HealthProbes {
     pub pool: Option<PgPool>,
     pub redis: Option<Redis>,
+    /// The cluster deployments go to (probed with `/version`), render mode, or none.
+    pub cluster: ClusterView,
     pub migrator: &'static Migrator,
     pub interval: Duration,
     pub timeout: Duration,
@@ -214,15 +219,45 @@ async fn probe(probes: &HealthProbes) -> HealthSnapshot {
         components: Components {
             database,
             cache,
-            kubernetes: ComponentHealth {
-                status: "disabled",
-                latency_ms: None,
-                error: None,
-            },
+            kubernetes: probe_cluster(probes).await,
         },
         schema,
         schema_compatible,
         checked_at: OffsetDateTime::now_utc(),
+    }
+}
+
+async fn probe_cluster(probes: &HealthProbes) -> ComponentHealth {
+    let reader = match &probes.cluster {
+        ClusterView::Cluster(reader) => reader,
+        ClusterView::Render { dir } => {
+            return ComponentHealth {
+                status: "render",
+                latency_ms: None,
+                error: Some(format!(
+                    "no cluster: deployments are rendered to {}",
+                    dir.join("manifests").display()
+                )),
+            };
+        }
+        ClusterView::Unconfigured => {
+            return ComponentHealth::failed(
+                "disabled",
+                "no cluster configured: set ENCLII_KUBE_CONFIG".into(),
+            );
+        }
+    };
+    let started = std::time::Instant::now();
+    match tokio::time::timeout(probes.timeout, reader.version()).await {
+        Ok(Ok(_)) => ComponentHealth::healthy(started.elapsed()),
+        Ok(Err(e)) => ComponentHealth::failed("unhealthy", e.to_string()),
+        Err(_) => ComponentHealth::failed(
+            "unhealthy",
+            format!(
+                "the Kubernetes API did not answer within {} ms",
+                probes.timeout.as_millis()
+            ),
+        ),
     }
 }
 

@@ -10,9 +10,11 @@ mod bootstrap;
 mod build_jobs;
 mod build_status;
 mod builds;
+mod cluster_view;
 mod dashboard;
 mod data_keys;
 mod deploy_jobs;
+mod deploy_plan;
 mod deployments;
 mod dns;
 mod domain_lists;
@@ -53,9 +55,11 @@ pub use bootstrap::BOOTSTRAP_EMAIL;
 pub use build_jobs::{BuildDispatch, EnqueueRequest};
 pub use build_status::{BuildRef, BuildStatus, MAX_SERVICES_PER_COMMIT};
 pub use builds::{BUILDS_TOPIC, BuildResult, BuildSettings, CallbackOutcome, DEPLOYMENTS_TOPIC};
+pub use cluster_view::{ClusterView, DeploySettings, cluster_error};
 pub use dashboard::{DASHBOARD_LIMIT, Dashboard, format_deploy_time};
 pub use data_keys::{ENCRYPTION_KEY_VAR, Rotation, rotate_envvar_key};
-pub use deploy_jobs::{DeployPlan, DeploymentClaim, DeploymentDispatch, Progress, pinned_image};
+pub use deploy_jobs::{DeploymentClaim, DeploymentDispatch, Progress};
+pub use deploy_plan::{DeployPlan, pinned_image};
 pub use deployments::{DeployRequest, MAX_REPLICAS, Rollback, ServiceStatus};
 pub use dns::DnsSettings;
 pub use domain_lists::{DomainFilter, DomainPage, ListedDomain};
@@ -133,6 +137,7 @@ struct Inner {
     builds: BuildSettings,
     domains: DomainSettings,
     billing: usage_report::BillingSettings,
+    deploys: DeploySettings,
 }
 
 impl ControlPlane {
@@ -145,6 +150,7 @@ impl ControlPlane {
                 builds: BuildSettings::default(),
                 domains: DomainSettings::default(),
                 billing: usage_report::BillingSettings::default(),
+                deploys: DeploySettings::default(),
             }),
             envvar_keys: None,
         }
@@ -162,6 +168,18 @@ impl ControlPlane {
     pub fn with_domains(mut self, domains: DomainSettings) -> Self {
         Arc::make_mut(&mut self.inner).domains = domains;
         self
+    }
+
+    /// Where deployments are read from and how they render (the worker's settings).
+    #[must_use]
+    pub fn with_deploys(mut self, deploys: DeploySettings) -> Self {
+        Arc::make_mut(&mut self.inner).deploys = deploys;
+        self
+    }
+
+    /// Where the live state of deployments is read from.
+    pub fn cluster_view(&self) -> &ClusterView {
+        &self.inner.deploys.view
     }
 
     /// The keys that seal env var values (`ENCLII_ENVVAR_ENCRYPTION_KEY[_PREVIOUS]`).

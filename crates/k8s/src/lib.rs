@@ -28,6 +28,6 @@ pub use labels::{
     ENVIRONMENT_LABEL, GIT_SHA_ANNOTATION, MANAGED_BY, PROJECT_LABEL, RECONCILE_ANNOTATION,
     RELEASE_LABEL, SERVICE_LABEL, VERSION_LABEL, selector_labels,
 };
-pub use manifests::write_manifests;
+pub use manifests::{read_manifests, write_manifests};
 pub use object::{Desired, Object, REDACTED};
 pub use render::{namespace_object, render};

@@ -1,5 +1,6 @@
 //! Render mode: the objects a reconciler would apply, written as YAML files instead
-//! (`DIR/manifests/<namespace>/<kind>-<name>.yaml`, `_cluster/` for the Namespace).
+//! (`DIR/manifests/<namespace>/<kind>-<name>.yaml`, `_cluster/` for the Namespace), and read
+//! back for a drift check.
 
 use std::{
     fs,
@@ -55,19 +56,42 @@ fn write_if_changed(path: &Path, object: &Object) -> io::Result<()> {
     Ok(())
 }
 
-fn remove_stale(namespace_dir: &Path, desired: &Desired) -> io::Result<()> {
+/// The objects render mode wrote for `namespace` under `dir/manifests`: the Namespace and
+/// every object in the namespace's directory (empty when nothing was rendered there). What a
+/// drift check compares with when there is no cluster.
+pub fn read_manifests(dir: &Path, namespace: &str) -> io::Result<Vec<Value>> {
+    let root = dir.join("manifests");
+    let mut objects = Vec::new();
+    let namespace_file = root
+        .join("_cluster")
+        .join(format!("namespace-{namespace}.yaml"));
+    match fs::read_to_string(&namespace_file) {
+        Ok(text) => objects.extend(serde_saphyr::from_str::<Value>(&text).ok()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    objects.extend(
+        objects_in(&root.join(namespace))?
+            .into_iter()
+            .map(|(_, body)| body),
+    );
+    Ok(objects)
+}
+
+/// Each YAML file of `namespace_dir` that reads as one object, with its path. A file we cannot
+/// read as one object is not ours to judge: it is left out.
+fn objects_in(namespace_dir: &Path) -> io::Result<Vec<(PathBuf, Value)>> {
     let entries = match fs::read_dir(namespace_dir) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
-    let mut files: Vec<(PathBuf, Value)> = Vec::new();
+    let mut files = Vec::new();
     for entry in entries {
         let path = entry?.path();
         if path.extension().is_none_or(|e| e != "yaml") {
             continue;
         }
-        // A file we cannot read as one object is not ours to judge: leave it.
         let Ok(text) = fs::read_to_string(&path) else {
             continue;
         };
@@ -75,6 +99,12 @@ fn remove_stale(namespace_dir: &Path, desired: &Desired) -> io::Result<()> {
             files.push((path, body));
         }
     }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(files)
+}
+
+fn remove_stale(namespace_dir: &Path, desired: &Desired) -> io::Result<()> {
+    let files = objects_in(namespace_dir)?;
     let bodies: Vec<Value> = files.iter().map(|(_, body)| body.clone()).collect();
     for (kind, _, name) in prune_candidates(desired, &bodies) {
         for (path, body) in &files {

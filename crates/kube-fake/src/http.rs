@@ -56,6 +56,9 @@ pub(crate) async fn handle(
         let code = *code;
         return status(&fail(code, format!("simulated outage ({code})")));
     }
+    if method == Method::GET && path == "/version" {
+        return json_response(200, version());
+    }
     let result = match route(&path) {
         None => Err(fail(
             404,
@@ -67,6 +70,15 @@ pub(crate) async fn handle(
         Ok(response) => response,
         Err(failure) => status(&failure),
     }
+}
+
+/// `/version`: the server a health probe reads.
+fn version() -> Value {
+    json!({
+        "major": "1", "minor": "33", "gitVersion": "v1.33.0-fake", "gitCommit": "",
+        "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.24",
+        "compiler": "gc", "platform": "linux/amd64",
+    })
 }
 
 fn dispatch(

@@ -1,7 +1,7 @@
 //! An in-memory Kubernetes API server on a loopback port, for tests: the real `kube::Client`
 //! (through `switchyard_k8s::cluster::Cluster::for_url`) talks HTTP to it. It implements what
 //! the cluster layer uses — GET, LIST with equality label selectors, server-side apply PATCH,
-//! DELETE (a Namespace takes its contents), a Pod's `log` — answers errors with the API
+//! DELETE (a Namespace takes its contents), a Pod's `log`, `/version` — answers errors with the API
 //! server's `Status` bodies, checks applied objects against the typed Kubernetes structs, and
 //! refuses anything else with 405/501. Tests seed and inspect it through `FakeApiServer`.
 //! A dev-dependency only.

@@ -34,6 +34,8 @@ pub struct ServeDeps {
     pub envvar_keys: Option<std::sync::Arc<switchyard_auth::sealing::KeyEncryptionKeys>>,
     /// `ENCLII_PLATFORM_DOMAIN`, the issuer shown on domains, `ENCLII_DNS_RESOLVER`.
     pub domains: switchyard_core::DomainSettings,
+    /// Where deployments are read from (logs, drift, dry runs) and how they render.
+    pub deploys: switchyard_core::DeploySettings,
     /// An in-process worker's metrics, appended to `/metrics` (`switchyard dev`).
     pub extra_metrics: Option<switchyard_api::MetricsSource>,
 }
@@ -90,6 +92,7 @@ pub async fn spawn(
     let probes = HealthProbes {
         pool: Some(deps.pool.clone()),
         redis: deps.redis.clone(),
+        cluster: deps.deploys.view.clone(),
         migrator: deps.migrator,
         interval: deps.health_interval,
         timeout: PROBE_TIMEOUT,
@@ -98,7 +101,8 @@ pub async fn spawn(
     let mut cp = ControlPlane::new(deps.pool, deps.redis, deps.auth)
         .with_builds(deps.builds)
         .with_domains(deps.domains)
-        .with_billing(deps.billing);
+        .with_billing(deps.billing)
+        .with_deploys(deps.deploys);
     if let Some(keys) = deps.envvar_keys {
         cp = cp.with_envvar_keys(keys);
     }
@@ -225,6 +229,7 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         config.http.port,
     );
     let domains = config.domain_settings();
+    let deploys = config.deploys.view().await?;
     let deps = ServeDeps {
         http: config.http,
         pool,
@@ -236,6 +241,7 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         billing: config.billing.settings(),
         envvar_keys,
         domains,
+        deploys,
         extra_metrics: None,
     };
     serve_until_signal(addr, deps, signals).await

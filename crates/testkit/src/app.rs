@@ -9,7 +9,7 @@ use switchyard::{
     serve::{Running, ServeDeps},
 };
 use switchyard_api::HttpConfig;
-use switchyard_core::{AuthSettings, BuildSettings, DomainSettings};
+use switchyard_core::{AuthSettings, BuildSettings, DeploySettings, DomainSettings};
 use switchyard_db::Migrator;
 use switchyard_domain::Role;
 use switchyard_queue::{Redis, RedisConfig};
@@ -37,6 +37,7 @@ pub struct TestAppBuilder {
     builds: BuildSettings,
     envvar_key: Option<&'static str>,
     domains: DomainSettings,
+    deploys: DeploySettings,
 }
 
 /// The key Roundhouse and a `TestApp` share (callback signatures, the enqueue bearer).
@@ -112,7 +113,12 @@ impl TestAppBuilder {
         self
     }
 
-    /// Redis at `url`, or none at all (`None`).
+    /// Where deployments are read from (a fake cluster, a render directory); default none.
+    pub fn deploys(mut self, deploys: DeploySettings) -> Self {
+        self.deploys = deploys;
+        self
+    }
+
     /// Build settings; by default the callback key is `TEST_ROUNDHOUSE_KEY`.
     pub fn builds(mut self, builds: BuildSettings) -> Self {
         self.builds = builds;
@@ -126,6 +132,7 @@ impl TestAppBuilder {
         self
     }
 
+    /// Redis at `url`, or none at all (`None`).
     pub fn redis_url(mut self, url: Option<SecretString>) -> Self {
         self.redis_url = Some(url);
         self
@@ -174,6 +181,7 @@ impl TestAppBuilder {
                 .envvar_key
                 .map(|k| std::sync::Arc::new(envvar_keys(k, None))),
             domains: self.domains,
+            deploys: self.deploys,
             extra_metrics: None,
         };
         let running = switchyard::serve::spawn(listener, deps, shutdown.clone())
@@ -215,6 +223,7 @@ impl TestApp {
             domains: switchyard::config::Config::from_vars(&Default::default())
                 .expect("the default configuration")
                 .domain_settings(),
+            deploys: DeploySettings::default(),
         }
     }
 

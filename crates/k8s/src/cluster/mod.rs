@@ -8,6 +8,7 @@ mod apply;
 mod contains;
 mod error;
 mod read;
+mod reader;
 mod resources;
 mod rollout;
 
@@ -23,6 +24,7 @@ pub use apply::ApplyReport;
 pub use contains::contains;
 pub use error::ClusterError;
 pub use read::NamespaceRemoval;
+pub use reader::ClusterReader;
 pub use rollout::{CRASH_LOOP_RESTARTS, FATAL_WAITING_REASONS, Rollout, classify};
 
 use resources::Kind;

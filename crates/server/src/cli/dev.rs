@@ -151,6 +151,18 @@ async fn migrate_and_serve(
             dir: data_dir.to_path_buf(),
         }
     };
+    let deploys = switchyard_core::DeploySettings {
+        view: match &deploy_target {
+            DeployTarget::Cluster(cluster) => {
+                switchyard_core::ClusterView::Cluster(cluster.reader())
+            }
+            DeployTarget::Render { dir } => {
+                switchyard_core::ClusterView::Render { dir: dir.clone() }
+            }
+            DeployTarget::Unconfigured => switchyard_core::ClusterView::Unconfigured,
+        },
+        render: config.deploys.settings.render.clone(),
+    };
     let worker_shutdown = tokio_util::sync::CancellationToken::new();
     let worker = match redis_client.clone() {
         None => None,
@@ -187,6 +199,7 @@ async fn migrate_and_serve(
         billing: config.billing.settings(),
         envvar_keys: Some(envvar_keys),
         domains,
+        deploys,
         extra_metrics,
     };
     let served = serve_until_signal(addr, deps, signals).await;

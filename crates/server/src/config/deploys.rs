@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use switchyard_core::{ClusterView, DeploySettings};
 use switchyard_k8s::{RenderSettings, cluster::Cluster};
 use switchyard_worker::jobs::deployments::{AutoRollback, DeployTarget, ReconcileSettings};
 
@@ -35,6 +36,21 @@ impl DeployConfig {
             .await
             .map_err(|e| anyhow::anyhow!("ENCLII_KUBE_CONFIG: {e}"))?;
         Ok(DeployTarget::Cluster(cluster))
+    }
+}
+
+impl DeployConfig {
+    /// What the API reads of the cluster (read-only), with the worker's render settings.
+    pub async fn view(&self) -> anyhow::Result<DeploySettings> {
+        let view = match self.target().await? {
+            DeployTarget::Cluster(cluster) => ClusterView::Cluster(cluster.reader()),
+            DeployTarget::Render { dir } => ClusterView::Render { dir },
+            DeployTarget::Unconfigured => ClusterView::Unconfigured,
+        };
+        Ok(DeploySettings {
+            view,
+            render: self.settings.render.clone(),
+        })
     }
 }
 

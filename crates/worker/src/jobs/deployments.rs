@@ -20,10 +20,9 @@ use std::{path::PathBuf, time::Duration};
 use switchyard_core::{DeployPlan, DeploymentDispatch, Progress};
 use switchyard_domain::{DeploymentId, DeploymentPhase, Error};
 use switchyard_k8s::{
-    DeploymentRef, Desired, DomainBinding, EnvironmentRef, ProjectRef, ReleaseRef, RenderInput,
-    RenderSettings, ServiceRef,
+    Desired, RenderSettings,
     cluster::{Cluster, ClusterError, Rollout},
-    render, write_manifests,
+    write_manifests,
 };
 use switchyard_queue::{Handled, Job, JobError, Message};
 
@@ -111,48 +110,6 @@ impl DeploymentsJob {
             .ok_or_else(|| JobError::Permanent("the event names no deployment_id".to_owned()))
     }
 
-    fn desired(&self, plan: &DeployPlan) -> Result<Desired, switchyard_k8s::RenderError> {
-        let domains: Vec<DomainBinding> = plan
-            .domains
-            .iter()
-            .map(|(host, tls)| DomainBinding {
-                host: host.clone(),
-                tls: *tls,
-            })
-            .collect();
-        render(&RenderInput {
-            project: ProjectRef {
-                id: plan.project_id,
-                slug: &plan.project_slug,
-            },
-            environment: EnvironmentRef {
-                id: plan.environment_id,
-                name: &plan.environment_name,
-                namespace: &plan.namespace,
-                production: plan.environment_name == "production",
-            },
-            service: ServiceRef {
-                id: plan.service_id,
-                spec: &plan.spec,
-            },
-            release: ReleaseRef {
-                id: plan.release_id,
-                version: &plan.version,
-                git_sha: &plan.git_sha,
-                image: &plan.image,
-            },
-            deployment: DeploymentRef {
-                id: plan.deployment.id(),
-                replicas: u32::try_from(plan.deployment.replicas).unwrap_or(1),
-                created_at: plan.created_at,
-            },
-            env: &plan.env,
-            secrets: &plan.secrets,
-            domains: &domains,
-            settings: &self.settings.render,
-        })
-    }
-
     async fn advance(&self, id: DeploymentId, progress: Progress<'_>) -> Result<(), JobError> {
         self.dispatch
             .advance(id, &progress)
@@ -195,7 +152,7 @@ impl DeploymentsJob {
     /// The plan's objects; `None` when they cannot be rendered (the deployment failed with
     /// `RenderFailed`: the service's settings need a change, retrying will not help).
     async fn render_or_fail(&self, plan: &DeployPlan) -> Result<Option<Desired>, JobError> {
-        match self.desired(plan) {
+        match plan.desired(&self.settings.render) {
             Ok(desired) => Ok(Some(desired)),
             Err(e) => {
                 let reason = "RenderFailed";
