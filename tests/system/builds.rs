@@ -60,7 +60,7 @@ pub(crate) async fn service(app: &TestApp) -> (String, String) {
     clippy::disallowed_methods,
     reason = "the test reads the outbox directly"
 )]
-async fn outbox(app: &TestApp, topic: &str) -> Vec<Value> {
+pub(crate) async fn outbox(app: &TestApp, topic: &str) -> Vec<Value> {
     let mut conn = app.db.connect().await;
     sqlx::query_scalar("select payload from outbox where topic = $1 order by created_at")
         .bind(topic)

@@ -29,14 +29,21 @@ pub(crate) async fn start_worker(app: &TestApp, target: DeployTarget) -> Cancell
     start_worker_with(app, target, ReconcileSettings::default()).await
 }
 
-/// A worker running the deployments job (and the cleanup jobs) against `target`.
+/// A worker running the deployments job (and the cleanup jobs) against `target`, with the
+/// app's env var key.
 pub(crate) async fn start_worker_with(
     app: &TestApp,
     target: DeployTarget,
     settings: ReconcileSettings,
 ) -> CancellationToken {
     let job = DeploymentsJob::new(
-        DeploymentDispatch::new(app.db.pool.clone(), None),
+        DeploymentDispatch::new(
+            app.db.pool.clone(),
+            Some(Arc::new(switchyard_testkit::envvar_keys(
+                switchyard_testkit::TEST_ENVVAR_KEY,
+                None,
+            ))),
+        ),
         target.clone(),
         settings,
     );

@@ -74,6 +74,67 @@ async fn no_redis_configured_reports_cache_disabled() {
     assert_eq!(body["status"], "healthy");
 }
 
+/// The `kubernetes` component of `/health` once it satisfies `done`.
+async fn kubernetes_until(app: &TestApp, done: impl Fn(&Value) -> bool) -> Value {
+    let mut body = Value::Null;
+    for _ in 0..100 {
+        body = app.get("/health").await.json().await.unwrap();
+        if done(&body) {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("/health never got there: {body}");
+}
+
+#[tokio::test]
+async fn a_cluster_that_stops_answering_degrades_health_and_render_mode_says_so() {
+    let fake = switchyard_kube_fake::FakeApiServer::start().await;
+    let reader = switchyard_k8s::cluster::Cluster::for_url(fake.url())
+        .unwrap()
+        .reader();
+    let app = TestApp::builder()
+        .deploys(switchyard_core::DeploySettings {
+            view: switchyard_core::ClusterView::Cluster(reader),
+            render: Default::default(),
+        })
+        .spawn()
+        .await;
+    let body = kubernetes_until(&app, |b| {
+        b["components"]["kubernetes"]["status"] == "healthy"
+    })
+    .await;
+    assert_eq!(body["status"], "healthy", "{body}");
+
+    fake.fail_next(u32::MAX, 503);
+    let body = kubernetes_until(&app, |b| {
+        b["components"]["kubernetes"]["status"] == "unhealthy"
+    })
+    .await;
+    assert_eq!(body["status"], "degraded", "{body}");
+    let error = body["components"]["kubernetes"]["error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(error.contains("503"), "{body}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let render = TestApp::builder()
+        .deploys(switchyard_core::DeploySettings {
+            view: switchyard_core::ClusterView::Render {
+                dir: dir.path().to_path_buf(),
+            },
+            render: Default::default(),
+        })
+        .spawn()
+        .await;
+    let body: Value = render.get("/health").await.json().await.unwrap();
+    assert_eq!(
+        body["components"]["kubernetes"]["status"], "render",
+        "{body}"
+    );
+    assert_eq!(body["status"], "healthy", "{body}");
+}
+
 async fn wait_for_status(
     client: &reqwest::Client,
     url: &str,

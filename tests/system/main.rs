@@ -12,6 +12,7 @@ mod build_status;
 mod builds;
 mod checksums;
 mod dashboard;
+mod deploy_plan;
 mod deployments;
 mod dns_support;
 mod domain_render;

@@ -44,7 +44,7 @@ pub struct Rollback {
 
 /// The replica count a deploy asks for: the request's (`<= 0` is 1, as the original), else the
 /// service's; at most [`MAX_REPLICAS`].
-fn replicas(requested: Option<i64>, spec_default: u32) -> Result<i32, Error> {
+pub(crate) fn replicas(requested: Option<i64>, spec_default: u32) -> Result<i32, Error> {
     let n = requested.unwrap_or_else(|| i64::from(spec_default)).max(1);
     i32::try_from(n)
         .ok()
@@ -141,7 +141,7 @@ impl ControlPlane {
     }
 
     /// The environment `name` of the service's project, if `principal` may deploy there.
-    async fn deploy_target(
+    pub(crate) async fn deploy_target(
         &self,
         conn: &mut switchyard_db::PgConnection,
         principal: &Principal,
@@ -165,7 +165,7 @@ impl ControlPlane {
     }
 
     /// Release `id` of `service`, which must be `ready`.
-    async fn deployable_release(
+    pub(crate) async fn deployable_release(
         &self,
         conn: &mut switchyard_db::PgConnection,
         service: ServiceId,

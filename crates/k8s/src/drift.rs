@@ -126,7 +126,7 @@ pub fn reconcile_disabled(live: &Value) -> bool {
         == Some("disabled")
 }
 
-fn same_object(object: &Object, live: &Value) -> bool {
+pub(crate) fn same_object(object: &Object, live: &Value) -> bool {
     live.get("kind").and_then(Value::as_str) == Some(object.kind.as_str())
         && live.pointer("/metadata/name").and_then(Value::as_str) == Some(object.name.as_str())
         && live.pointer("/metadata/namespace").and_then(Value::as_str)

@@ -83,6 +83,7 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(deployments::handlers::service_status))
         .routes(routes!(deployments::handlers::deployment_view))
         .routes(routes!(deployments::handlers::rollback))
+        .routes(routes!(deployments::plan::drift))
         .routes(routes!(github::handlers::github_webhook))
         .routes(routes!(github::handlers::github_deliveries))
         .routes(routes!(github::handlers::services_of_repo))

@@ -199,6 +199,29 @@ pub async fn last_ran(
     .map_err(translate("reading deployments", &[]))
 }
 
+/// The deployment of `service` running now in `environment` (at most one: reaching
+/// `running` supersedes the one before).
+pub async fn running_in(
+    conn: &mut PgConnection,
+    service: ServiceId,
+    environment: EnvironmentId,
+) -> Result<Option<DeploymentRow>, Error> {
+    sqlx::query_as!(
+        DeploymentRow,
+        "select id, service_id, environment_id, release_id, sequence, replicas, phase, reason,
+                error_message, health, ready_replicas, rolled_back_from, created_at, updated_at
+         from deployments
+         where environment_id = $2 and service_id = $1 and phase = 'running'
+         order by sequence desc
+         limit 1",
+        service.as_uuid(),
+        environment.as_uuid(),
+    )
+    .fetch_optional(conn)
+    .await
+    .map_err(translate("reading the running deployment", &[]))
+}
+
 /// Moves deployment `id` to `phase` if it is in one of `from`; returns the row when it moved.
 pub async fn set_phase(
     conn: &mut PgConnection,

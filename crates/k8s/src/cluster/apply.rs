@@ -6,7 +6,8 @@ use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use serde_json::Value;
 
 use super::{
-    Cluster, ClusterError, FIELD_MANAGER, contains,
+    Cluster, ClusterError, FIELD_MANAGER,
+    plan::{Change, Ownership, change},
     resources::{self, Kind},
 };
 use crate::{
@@ -67,12 +68,10 @@ impl Cluster {
                 self.get(kind, namespace, &object.name).await?
             };
             let entry = (object.kind.clone(), object.name.clone());
-            match live {
-                Some(live) if reconcile_disabled(&live) => report.skipped.push(entry),
-                Some(live) if owned(&live) && contains(&live, &object.body) => {
-                    report.unchanged += 1;
-                }
-                _ => {
+            match change(object, live.as_ref(), Ownership::FieldManager) {
+                Change::Skipped => report.skipped.push(entry),
+                Change::Unchanged => report.unchanged += 1,
+                Change::Create | Change::Update | Change::Delete => {
                     self.patch(kind, namespace, object).await?;
                     report.applied.push(entry);
                 }
@@ -218,17 +217,6 @@ pub(super) fn known(api_version: &str, kind: &str) -> Result<&'static Kind, Clus
 }
 
 /// Whether our field manager has applied to the live object.
-fn owned(live: &Value) -> bool {
-    live.pointer("/metadata/managedFields")
-        .and_then(Value::as_array)
-        .is_some_and(|entries| {
-            entries.iter().any(|e| {
-                e.get("manager").and_then(Value::as_str) == Some(FIELD_MANAGER)
-                    && e.get("operation").and_then(Value::as_str) == Some("Apply")
-            })
-        })
-}
-
 /// A dynamic object as JSON, with the `apiVersion` and `kind` list items lack.
 fn to_json(kind: &Kind, object: kube::api::DynamicObject) -> Result<Value, ClusterError> {
     let mut value = serde_json::to_value(object).map_err(|e| ClusterError::Unavailable {

@@ -7,6 +7,7 @@
 mod apply;
 mod contains;
 mod error;
+mod plan;
 mod read;
 mod reader;
 mod resources;
@@ -23,6 +24,7 @@ use kube::{
 pub use apply::ApplyReport;
 pub use contains::contains;
 pub use error::ClusterError;
+pub use plan::{Change, Ownership, Plan, Planned, change, plan};
 pub use read::NamespaceRemoval;
 pub use reader::ClusterReader;
 pub use rollout::{CRASH_LOOP_RESTARTS, FATAL_WAITING_REASONS, Rollout, classify};

@@ -7,6 +7,7 @@ mod drift;
 mod fixtures;
 mod manifests;
 mod objects;
+mod plan;
 mod snapshots;
 mod validation;
 

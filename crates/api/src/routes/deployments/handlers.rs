@@ -1,14 +1,21 @@
 //! Handlers of the deploy routes: `POST /v1/services/:id/deploy`, the deployment lists, a
 //! service's status, `GET /v1/deployments/:id` and rollback.
 
-use axum::{body::Bytes, extract::State};
+use axum::{
+    body::Bytes,
+    extract::State,
+    response::{IntoResponse, Response},
+};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use switchyard_core::DeployRequest;
 use switchyard_domain::{DeploymentId, Error, ReleaseId, ServiceId};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
-use super::dto::{DeploymentView, LatestDeployment, ServiceStatusView};
+use super::{
+    dto::{DeploymentView, LatestDeployment, ServiceStatusView},
+    plan::DeployPlanView,
+};
 use crate::{
     ApiError, ApiState, Problem,
     extract::{Caller, Json, Path, Query},
@@ -43,31 +50,47 @@ fn release_id(raw: &str, field: &str) -> Result<ReleaseId, Error> {
         .map_err(|_| Error::invalid(field, "must be a release id (UUID)"))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+pub(crate) struct DeployQuery {
+    /// Plan only: answer 200 with the objects the deploy would create, update or delete
+    /// (Secret values redacted), and write nothing.
+    #[serde(default)]
+    dry_run: bool,
+}
+
 /// Deploy a ready release to an environment. The deployment starts `pending`; the worker
-/// reconciles it and supersedes the one that ran before.
+/// reconciles it and supersedes the one that ran before. With `dry_run=true`, the same checks
+/// then the plan, compared with the cluster (or render mode's files); nothing is written.
 #[utoipa::path(post, path = "/v1/services/{id}/deploy", tag = "deployments",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Service id")),
+    params(("id" = String, Path, description = "Service id"), DeployQuery),
     request_body = DeployBody,
     responses(
         (status = 201, description = "The deployment, pending", body = DeploymentView),
+        (status = 200, description = "dry_run: what the deploy would change", body = DeployPlanView),
         (status = 400, description = "No release_id, a release not ready, or too many replicas", body = Problem),
         (status = 403, description = "Not a developer of the project or environment", body = Problem),
         (status = 404, description = "No such service, release of it, or environment", body = Problem),
+        (status = 503, description = "dry_run without a cluster (ENCLII_KUBE_CONFIG), or it does not answer", body = Problem),
     ))]
 pub(crate) async fn deploy(
     State(state): State<ApiState>,
     Caller(principal): Caller,
     Path(id): Path<ServiceId>,
+    Query(query): Query<DeployQuery>,
     Json(body): Json<DeployBody>,
-) -> Result<(StatusCode, Json<DeploymentView>), ApiError> {
+) -> Result<Response, ApiError> {
     let request = DeployRequest {
         release_id: release_id(&body.release_id, "release_id")?,
         environment_name: body.environment_name.filter(|n| !n.is_empty()),
         replicas: body.replicas,
     };
+    if query.dry_run {
+        let plan = state.cp.deploy_preview(&principal, id, &request).await?;
+        return Ok(Json(DeployPlanView::from(plan)).into_response());
+    }
     let deployment = state.cp.deploy(&principal, id, &request).await?;
-    Ok((StatusCode::CREATED, Json(deployment.into())))
+    Ok((StatusCode::CREATED, Json(DeploymentView::from(deployment))).into_response())
 }
 
 /// `{service_id, deployments, count}`, newest first.
