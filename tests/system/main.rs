@@ -7,6 +7,7 @@ mod architecture;
 mod auth;
 mod billing;
 mod billing_chaos;
+mod billing_reconcile;
 mod billing_sweeps;
 mod build_chaos;
 mod build_status;
