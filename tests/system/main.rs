@@ -8,6 +8,7 @@ mod auth;
 mod billing;
 mod billing_chaos;
 mod billing_reconcile;
+mod billing_reports;
 mod billing_sweeps;
 mod build_chaos;
 mod build_status;

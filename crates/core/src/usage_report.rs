@@ -182,13 +182,28 @@ impl ControlPlane {
                 ),
             ));
         }
+        // Hours the periodic aggregation wrote are read; the rest of the month (the current
+        // hour so far, and an hour that just ended and is not aggregated yet) is computed from
+        // the ledger now and not stored.
+        let aggregated_until = usage::watermark(&mut conn)
+            .await?
+            .map_or(from, |w| w + Duration::HOUR)
+            .clamp(from, floor_hour(now));
         let mut usage_of: BTreeMap<Uuid, Usage> = BTreeMap::new();
-        for t in usage::totals(&mut conn, &ids, from, now).await? {
+        for t in usage::totals(&mut conn, &ids, from, aggregated_until).await? {
             if let Some(metric) = Metric::parse(&t.metric) {
                 usage_of
                     .entry(t.project_id)
                     .or_default()
                     .add(metric, t.sum_micro, t.peak_micro);
+            }
+        }
+        for id in &ids {
+            let project = ProjectId::from_uuid(*id);
+            let live = Ledger::explain(&mut conn, project, aggregated_until, now, now).await?;
+            for ((_, metric), contributions) in live {
+                let hour: i64 = contributions.iter().map(|c| c.quantity_micro).sum();
+                usage_of.entry(*id).or_default().add(metric, hour, hour);
             }
         }
         let bills: Vec<Bill> = plans
