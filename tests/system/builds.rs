@@ -43,13 +43,23 @@ pub(crate) async fn callback(
 
 /// A project `shop` with service `api` (auto-deploy to `production`); returns (bearer, service id).
 pub(crate) async fn service(app: &TestApp) -> (String, String) {
-    let bearer = shop_owner(app, "builder@example.com").await;
+    service_with(app, "builder@example.com", json!({})).await
+}
+
+/// A project `shop` owned by `email` with service `api` of `github.com/acme/shop` and the spec
+/// fields `more`; returns (bearer, service id).
+pub(crate) async fn service_with(app: &TestApp, email: &str, more: Value) -> (String, String) {
+    let bearer = shop_owner(app, email).await;
+    let mut spec = json!({"name": "api", "git_repo": "https://github.com/acme/shop"});
+    if let (Some(spec), Value::Object(more)) = (spec.as_object_mut(), more) {
+        spec.extend(more);
+    }
     let service = expect(
         app,
         Method::POST,
         "/v1/projects/shop/services",
         &bearer,
-        Some(json!({"name": "api", "git_repo": "https://github.com/acme/shop"})),
+        Some(spec),
         StatusCode::CREATED,
     )
     .await;

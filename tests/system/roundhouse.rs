@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     jobs_support::{eventually, quick_settings, redis},
-    support::{expect, get_ok, shop_owner},
+    support::{expect, get_ok},
 };
 
 /// What the fake Roundhouse received: (authorization header, JSON body).
@@ -115,20 +115,8 @@ async fn start_worker(app: &TestApp, roundhouse: Option<&str>) -> CancellationTo
 }
 
 async fn build(app: &TestApp) -> (String, String, String) {
-    let bearer = shop_owner(app, "rh@example.com").await;
-    let service = expect(
-        app,
-        Method::POST,
-        "/v1/projects/shop/services",
-        &bearer,
-        Some(
-            json!({"name": "api", "git_repo": "https://github.com/acme/shop",
-                    "build_config": {"type": "dockerfile", "dockerfile": "Dockerfile"}}),
-        ),
-        StatusCode::CREATED,
-    )
-    .await;
-    let id = service["id"].as_str().unwrap().to_owned();
+    let dockerfile = json!({"build_config": {"type": "dockerfile", "dockerfile": "Dockerfile"}});
+    let (bearer, id) = crate::builds::service_with(app, "rh@example.com", dockerfile).await;
     let release = expect(
         app,
         Method::POST,

@@ -265,6 +265,18 @@ impl UsageEvent {
         )
     }
 
+    /// This event as a correction made by reconciliation: `metadata.reason` `reconciled` and an
+    /// id of its own, derived from `cause` (what was corrected, e.g. the stretch a stop closes),
+    /// so it never collides with the lifecycle's event (recorded or still to come) and the same
+    /// correction made twice is still one event.
+    #[must_use]
+    pub fn reconciled(mut self, cause: &str) -> Self {
+        if let Some(kind) = self.kind() {
+            self.id = event_id(self.resource_id, kind, &format!("reconciled/{cause}"));
+        }
+        self.reason("reconciled")
+    }
+
     /// This event with `metadata.reason` set.
     #[must_use]
     pub fn reason(self, reason: &str) -> Self {
@@ -319,6 +331,25 @@ mod tests {
         assert_ne!(a.id, stop.id);
         assert_eq!(stop.metadata["reason"], "superseded");
         assert_eq!(a.metric_micro("memory_mb"), 512_000_000);
+    }
+
+    #[test]
+    fn a_reconciled_correction_has_its_own_stable_id() {
+        let (p, d) = (ProjectId::new(), DeploymentId::new());
+        let w = Workload {
+            replicas: 1,
+            cpu_millicores: 500,
+            memory_mb: 512,
+            volumes: vec![],
+        };
+        let now = OffsetDateTime::now_utc();
+        let stop = || UsageEvent::deployment_stopped(p, d, "web", &w, now, "superseded");
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let fixed = stop().reconciled(&a.to_string());
+        assert_ne!(fixed.id, stop().id, "not the lifecycle's id");
+        assert_eq!(fixed.id, stop().reconciled(&a.to_string()).id, "stable");
+        assert_ne!(fixed.id, stop().reconciled(&b.to_string()).id, "per cause");
+        assert_eq!(fixed.metadata["reason"], "reconciled");
     }
 
     #[test]

@@ -273,21 +273,26 @@ impl Ledger {
             done.hours += 1;
         }
         let mut conn = self.pool.acquire().await.map_err(db_unavailable)?;
-        let Some(through) = usage::watermark(&mut conn).await? else {
-            return Ok(done);
-        };
         let marked = usage::dirty(&mut conn, DIRTY_BATCH).await?;
         drop(conn);
         for mark in marked {
             let mut tx = self.pool.begin().await.map_err(db_unavailable)?;
             usage::lock_resource(&mut tx, Uuid::nil()).await?;
+            // Read under the aggregation lock: another sweep may have aggregated more hours
+            // since this one started, and an hour it aggregated before this mark's event was
+            // recorded must be aggregated again here, not left to a first pass that is over.
+            let Some(through) = usage::watermark(&mut tx).await? else {
+                continue; // never aggregated: the first pass has not run yet
+            };
             if mark.from_hour <= through {
                 let to = through + Duration::HOUR;
                 Self::aggregate_range(&mut tx, Some(mark.project_id), mark.from_hour, to, now)
                     .await?;
                 done.reaggregated += 1;
             }
-            // Hours after the watermark are aggregated by the next sweep's first pass.
+            // Hours after the watermark are aggregated by a later first pass, which starts after
+            // this lock is released and so sees the event. Only this exact mark is cleared: an
+            // event recorded since moved or re-inserted it with a new version.
             usage::clear_dirty(&mut tx, mark.project_id, mark.version).await?;
             tx.commit().await.map_err(commit_error)?;
         }

@@ -3,6 +3,13 @@
 //! next at the new rate (or open one if none was open), `stopped`/`deleted`/`removed` close it;
 //! a close with nothing open, or a second open, changes nothing. The result depends only on the
 //! set of events, not on the order they arrived in: a late event is simply replayed in place.
+//! Events at the same instant replay opening before changing before closing, then by id.
+//!
+//! A deployment runs once and a custom domain is attached once: the first `deployment.stopped`
+//! (`domain.removed`) ends it for good, and a start or scale timestamped after it (a producer
+//! whose clock disagreed) opens nothing, so a stop sorted before its start can never leave a
+//! stretch open forever. (A volume may be deleted and created again, so it has no such rule.) Producers date events with the
+//! database's clock and never date a stop before the start it ends, so this is a backstop.
 
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -100,6 +107,12 @@ pub fn intervals(events: &[UsageEvent]) -> Vec<Interval> {
                     current.end_event = Some(e.id);
                     done.push(current);
                 }
+                if matches!(
+                    e.kind(),
+                    Some(EventType::DeploymentStopped | EventType::DomainRemoved)
+                ) {
+                    break; // it runs (is attached) once: nothing after its end counts
+                }
             }
             Step::Open(..) | Step::None => {}
         }
@@ -149,6 +162,59 @@ mod tests {
         assert_eq!(forward[0].end_event, Some(scaled.id));
         assert_eq!(forward[1].rate_micro, 2_000_000);
         assert_eq!(forward[1].end_event, Some(stopped.id));
+    }
+
+    #[test]
+    fn a_stop_at_or_before_its_start_closes_it_in_any_arrival_order() {
+        let (p, d) = (ProjectId::new(), DeploymentId::new());
+        let at = datetime!(2026-11-23 10:00 UTC);
+        let start = UsageEvent::deployment_started(p, d, "web", &w(1), at);
+        let same = UsageEvent::deployment_stopped(p, d, "web", &w(1), at, "deleted");
+        for events in [[start.clone(), same.clone()], [same.clone(), start.clone()]] {
+            let got = intervals(&events);
+            assert_eq!(got.len(), 1);
+            assert_eq!(got[0].ended_at, Some(at), "a zero-length stretch, closed");
+            assert_eq!(got[0].end_event, Some(same.id));
+        }
+        // A stop dated a millisecond before the start (a disagreeing clock) ends it too.
+        let early = UsageEvent::deployment_stopped(
+            p,
+            d,
+            "web",
+            &w(1),
+            at - time::Duration::milliseconds(1),
+            "deleted",
+        );
+        for events in [
+            [start.clone(), early.clone()],
+            [early.clone(), start.clone()],
+        ] {
+            assert!(
+                intervals(&events).iter().all(|i| i.ended_at.is_some()),
+                "nothing left open"
+            );
+        }
+        // A reconciled stop after a real one changes nothing.
+        let real = UsageEvent::deployment_stopped(
+            p,
+            d,
+            "web",
+            &w(1),
+            datetime!(2026-11-23 11:00 UTC),
+            "superseded",
+        );
+        let again = UsageEvent::deployment_stopped(
+            p,
+            d,
+            "web",
+            &w(1),
+            datetime!(2026-11-23 12:00 UTC),
+            "reconciled",
+        )
+        .reconciled(&start.id.to_string());
+        let got = intervals(&[start.clone(), real.clone(), again]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].end_event, Some(real.id));
     }
 
     #[test]

@@ -2,6 +2,11 @@
 //! use, and the defaults' 512Mi is what the original's estimate assumed), and its volumes. Taken
 //! from the service's spec when the deployment reaches `running` and kept on the deployment row,
 //! so its `deployment.stopped` event, however late, reports what was billed.
+//!
+//! An autoscaled service is billed at `autoscaling.min_replicas`, the floor its
+//! HorizontalPodAutoscaler always keeps: the deployment's own replica count is ignored by the
+//! cluster then, and replicas the autoscaler adds above the floor are not billed until a
+//! `deployment.scaled` producer reads them from the cluster (none exists yet).
 
 use serde::{Deserialize, Serialize};
 use switchyard_domain::ServiceSpec;
@@ -38,12 +43,17 @@ pub(crate) fn mb_to_gb_micro(mb: u64) -> i64 {
 }
 
 impl Workload {
-    /// What `spec` running with `replicas` is billed as. The spec was validated when it was
-    /// saved; an unreadable quantity (never expected) counts as 0.
+    /// What `spec` running with `replicas` is billed as: `replicas`, or the autoscaler's
+    /// `min_replicas` when the service autoscales. The spec was validated when it was saved; an
+    /// unreadable quantity (never expected) counts as 0.
     pub fn from_spec(spec: &ServiceSpec, replicas: i32) -> Self {
         let r = &spec.resources;
+        let replicas = match &spec.autoscaling {
+            Some(autoscaling) => autoscaling.min_replicas,
+            None => u32::try_from(replicas).unwrap_or(0),
+        };
         Self {
-            replicas: u32::try_from(replicas).unwrap_or(0),
+            replicas,
             cpu_millicores: quantity::millicores(&r.cpu_limit).unwrap_or(0),
             memory_mb: quantity::mebibytes(&r.memory_limit).unwrap_or(0),
             volumes: spec
@@ -100,5 +110,18 @@ mod tests {
         assert_eq!((w.replicas, w.cpu_millicores, w.memory_mb), (2, 500, 512));
         assert_eq!(w.volumes[0].size_gb_micro(), 1_000_000);
         assert_eq!(w.rate_micro(), 1_000_000);
+    }
+
+    #[test]
+    fn an_autoscaled_spec_is_billed_at_its_minimum_replicas() -> Result<(), String> {
+        let spec = ServiceSpec::from_json(serde_json::json!({
+            "name": "web", "git_repo": "https://github.com/acme/web",
+            "autoscaling": {"min_replicas": 3, "max_replicas": 10},
+        }))
+        .map_err(|e| format!("{e:?}"))?;
+        let w = Workload::from_spec(&spec, 1);
+        assert_eq!(w.replicas, 3, "the HPA's floor, not the deployment's 1");
+        assert_eq!(w.rate_micro(), 1_500_000, "3 × 0.5 GB");
+        Ok(())
     }
 }

@@ -329,7 +329,7 @@ impl ControlPlane {
             release.id(),
             &format!("{}@{}", found.service.spec.0.name, release.version),
             result.duration_secs.unwrap_or(0.0),
-            time::OffsetDateTime::now_utc(),
+            switchyard_db::repo::usage_checks::now(tx).await?,
         );
         crate::usage::record(tx, &event).await
     }

@@ -72,7 +72,7 @@ impl ControlPlane {
                 service.project.id(),
                 row.id,
                 &row.domain,
-                time::OffsetDateTime::now_utc(),
+                switchyard_db::repo::usage_checks::now(&mut tx).await?,
             );
             crate::usage::record(&mut tx, &added).await?;
         }

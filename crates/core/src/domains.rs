@@ -402,7 +402,7 @@ impl ControlPlane {
                 found.project.id(),
                 row.id,
                 &row.domain,
-                OffsetDateTime::now_utc(),
+                switchyard_db::repo::usage_checks::now(&mut tx).await?,
             );
             crate::usage::record(&mut tx, &removed).await?;
         }

@@ -54,7 +54,9 @@ pub(crate) fn workload_of(
 /// `deployment` just reached `running`, replacing `superseded`: stores what it is billed as
 /// and emits `deployment.started`, a `deployment.stopped` for the deployment it replaced
 /// (reason `rolled_back` or `superseded`), and `volume.*` for volumes that appeared, changed
-/// size or disappeared between the two.
+/// size or disappeared between the two. When a replaced deployment has no billing snapshot (it
+/// ran before billing existed) its volumes are unknown, so every volume gets `volume.resized`:
+/// it opens a stretch for a volume the ledger never opened, and re-rates one it did.
 pub(crate) async fn deployment_running(
     tx: &mut PgConnection,
     deployment: &DeploymentRow,
@@ -82,7 +84,9 @@ pub(crate) async fn deployment_running(
         "superseded"
     };
     let mut before = Vec::new();
+    let mut before_known = true;
     for old in superseded.iter().filter(|s| s.was_running) {
+        before_known &= old.usage.is_some();
         let old_workload = workload_of(
             old.usage.as_ref(),
             &found.service.spec.0,
@@ -121,6 +125,9 @@ pub(crate) async fn deployment_running(
     };
     for (name, size) in &after {
         match before.get(name) {
+            _ if !before_known => {
+                record(tx, &volume(EventType::VolumeResized, name, *size)).await?;
+            }
             None => record(tx, &volume(EventType::VolumeCreated, name, *size)).await?,
             Some(old) if old != size => {
                 record(tx, &volume(EventType::VolumeResized, name, *size)).await?;
@@ -128,7 +135,10 @@ pub(crate) async fn deployment_running(
             Some(_) => {}
         }
     }
-    for (name, size) in before.iter().filter(|(n, _)| !after.contains_key(*n)) {
+    let gone = before
+        .iter()
+        .filter(|(n, _)| before_known && !after.contains_key(*n));
+    for (name, size) in gone {
         record(tx, &volume(EventType::VolumeDeleted, name, *size)).await?;
     }
     Ok(())
@@ -136,18 +146,19 @@ pub(crate) async fn deployment_running(
 
 /// Emits `deployment.stopped` (reason `deleted`) and `volume.deleted` for every running
 /// deployment of `project` (of `service` only, when set), and `domain.removed` for its billed
-/// custom domains, before they are deleted (they go by cascade).
+/// custom domains, before they are deleted (they go by cascade). Dated with the database's
+/// clock, like the starts they end.
 pub(crate) async fn deleting(
     tx: &mut PgConnection,
     project: ProjectId,
     service: Option<ServiceId>,
 ) -> Result<(), Error> {
-    let now = time::OffsetDateTime::now_utc();
+    let now = usage_checks::now(tx).await?;
     for row in usage_checks::running(tx, project, service).await? {
         let workload = workload_of(row.usage.as_ref(), &row.spec.0, row.replicas);
         let id = DeploymentId::from_uuid(row.id);
         let stop =
-            UsageEvent::deployment_stopped(project, id, &row.name, &workload, now, "deleted");
+            UsageEvent::deployment_stopped(project, id, &row.name, &workload, row.at, "deleted");
         record(tx, &stop).await?;
         for v in &workload.volumes {
             let resource = volume_resource_id(row.service_id, row.environment_id, &v.name);
@@ -155,7 +166,7 @@ pub(crate) async fn deleting(
             let kind = EventType::VolumeDeleted;
             record(
                 tx,
-                &UsageEvent::volume(kind, project, resource, &label, v.size_mb, now, id),
+                &UsageEvent::volume(kind, project, resource, &label, v.size_mb, row.at, id),
             )
             .await?;
         }

@@ -120,6 +120,31 @@ fn combine(bills: &[Bill]) -> (Vec<BillLine>, i64, i64) {
     (lines, usage, base)
 }
 
+impl BillingSettings {
+    /// Checks that the default plan exists in `billing_plans`, so a mistyped
+    /// `ENCLII_BILLING_DEFAULT_PLAN` stops the start instead of billing $0. `Ok(false)` when
+    /// the plans cannot be read yet (database unreachable, migrations pending).
+    pub async fn check_default_plan(&self, pool: &switchyard_db::PgPool) -> Result<bool, Error> {
+        let Ok(mut conn) = pool.acquire().await else {
+            return Ok(false);
+        };
+        let Ok(plans) = billing_plans::ids(&mut conn).await else {
+            return Ok(false);
+        };
+        if plans.contains(&self.default_plan) {
+            return Ok(true);
+        }
+        Err(Error::invalid(
+            "ENCLII_BILLING_DEFAULT_PLAN",
+            format!(
+                "{:?} is not a plan in billing_plans (plans: {})",
+                self.default_plan,
+                plans.join(", ")
+            ),
+        ))
+    }
+}
+
 impl ControlPlane {
     /// The billing settings (the default plan).
     #[must_use]
@@ -148,13 +173,37 @@ impl ControlPlane {
         let from = month_start(now);
         let default_plan = &self.inner.billing.default_plan;
         let plans = billing_plans::plans_of(&mut conn, &ids, default_plan).await?;
+        if let Some(missing) = plans.iter().find(|p| !p.exists) {
+            return Err(Error::internal(
+                "pricing usage",
+                format!(
+                    "billing plan {:?} does not exist (check ENCLII_BILLING_DEFAULT_PLAN and billing_subscriptions)",
+                    missing.id
+                ),
+            ));
+        }
+        // Hours the periodic aggregation wrote are read; the rest of the month (the current
+        // hour so far, and an hour that just ended and is not aggregated yet) is computed from
+        // the ledger now and not stored.
+        let aggregated_until = usage::watermark(&mut conn)
+            .await?
+            .map_or(from, |w| w + Duration::HOUR)
+            .clamp(from, floor_hour(now));
         let mut usage_of: BTreeMap<Uuid, Usage> = BTreeMap::new();
-        for t in usage::totals(&mut conn, &ids, from, now).await? {
+        for t in usage::totals(&mut conn, &ids, from, aggregated_until).await? {
             if let Some(metric) = Metric::parse(&t.metric) {
                 usage_of
                     .entry(t.project_id)
                     .or_default()
                     .add(metric, t.sum_micro, t.peak_micro);
+            }
+        }
+        for id in &ids {
+            let project = ProjectId::from_uuid(*id);
+            let live = Ledger::explain(&mut conn, project, aggregated_until, now, now).await?;
+            for ((_, metric), contributions) in live {
+                let hour: i64 = contributions.iter().map(|c| c.quantity_micro).sum();
+                usage_of.entry(*id).or_default().add(metric, hour, hour);
             }
         }
         let bills: Vec<Bill> = plans

@@ -145,6 +145,29 @@ pub async fn check_schema(pool: &PgPool, migrator: &Migrator) -> anyhow::Result<
     }
 }
 
+/// Start-time check that `ENCLII_BILLING_DEFAULT_PLAN` names a plan of `billing_plans`: a
+/// mistyped plan refuses to start (naming the setting) instead of billing every project without
+/// a subscription $0. Skipped, with a warning, while the plans cannot be read yet.
+pub async fn check_default_plan(
+    pool: &PgPool,
+    billing: &switchyard_core::BillingSettings,
+) -> anyhow::Result<()> {
+    let checked = tokio::time::timeout(Duration::from_secs(10), billing.check_default_plan(pool));
+    match checked.await {
+        Ok(Ok(true)) => Ok(()),
+        Ok(Err(e)) => Err(anyhow::anyhow!(
+            "ENCLII_BILLING_DEFAULT_PLAN: {e}; set it to one of them or add the plan"
+        )
+        .context("refusing to serve")),
+        Ok(Ok(false)) | Err(_) => {
+            tracing::warn!(
+                "billing plans unreadable at start; ENCLII_BILLING_DEFAULT_PLAN unchecked"
+            );
+            Ok(())
+        }
+    }
+}
+
 /// SIGINT and SIGTERM handlers, installed once at start, so a signal that arrives while the
 /// process is still starting is caught instead of killing it (and orphaning `dev`'s servers).
 pub struct Signals {
@@ -222,6 +245,7 @@ pub async fn run(config: Config, signals: &mut Signals) -> anyhow::Result<()> {
         );
     }
     check_schema(&pool, &switchyard_db::MIGRATOR).await?;
+    check_default_plan(&pool, &config.billing.settings()).await?;
     let addr = SocketAddr::new(
         config
             .bind_address

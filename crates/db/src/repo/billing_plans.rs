@@ -12,7 +12,11 @@ use super::translate;
 #[derive(Debug, Clone)]
 pub struct ProjectPlanRow {
     pub project_id: Uuid,
+    /// The plan the project is on: its subscription's, else the default.
     pub id: String,
+    /// Whether `billing_plans` has that plan. When it does not (a mistyped default), the other
+    /// columns are 0 and must not be used to bill.
+    pub exists: bool,
     pub name: String,
     pub base_price_micro: i64,
     pub included_compute_micro: i64,
@@ -26,8 +30,8 @@ pub struct ProjectPlanRow {
     pub price_bandwidth_micro: i64,
 }
 
-/// The plan of each of `projects`: its subscription's, else `default_plan`. A project whose
-/// plan does not exist (a mistyped default) is left out.
+/// The plan of each of `projects`: its subscription's, else `default_plan`. Every project has a
+/// row, also when its plan does not exist (`exists` false), so none is silently left unbilled.
 pub async fn plans_of(
     conn: &mut PgConnection,
     projects: &[Uuid],
@@ -35,24 +39,40 @@ pub async fn plans_of(
 ) -> Result<Vec<ProjectPlanRow>, Error> {
     sqlx::query_as!(
         ProjectPlanRow,
-        r#"select p.id as "project_id!", pl.id, pl.name,
-                  (pl.base_price * 1000000)::int8 as "base_price_micro!",
-                  (pl.included_compute_gb_hours * 1000000)::int8 as "included_compute_micro!",
-                  (pl.included_build_minutes * 1000000)::int8 as "included_build_micro!",
-                  (pl.included_storage_gb * 1000000)::int8 as "included_storage_micro!",
-                  (pl.included_bandwidth_gb * 1000000)::int8 as "included_bandwidth_micro!",
-                  pl.included_custom_domains,
-                  (pl.price_compute_gb_hour * 1000000)::int8 as "price_compute_micro!",
-                  (pl.price_build_minute * 1000000)::int8 as "price_build_micro!",
-                  (pl.price_storage_gb_month * 1000000)::int8 as "price_storage_micro!",
-                  (pl.price_bandwidth_gb * 1000000)::int8 as "price_bandwidth_micro!"
+        r#"select p.id as "project_id!", coalesce(s.plan_id, $2) as "id!",
+                  pl.id is not null as "exists!", coalesce(pl.name, '') as "name!",
+                  coalesce((pl.base_price * 1000000)::int8, 0) as "base_price_micro!",
+                  coalesce((pl.included_compute_gb_hours * 1000000)::int8, 0)
+                      as "included_compute_micro!",
+                  coalesce((pl.included_build_minutes * 1000000)::int8, 0)
+                      as "included_build_micro!",
+                  coalesce((pl.included_storage_gb * 1000000)::int8, 0)
+                      as "included_storage_micro!",
+                  coalesce((pl.included_bandwidth_gb * 1000000)::int8, 0)
+                      as "included_bandwidth_micro!",
+                  coalesce(pl.included_custom_domains, 0) as "included_custom_domains!",
+                  coalesce((pl.price_compute_gb_hour * 1000000)::int8, 0)
+                      as "price_compute_micro!",
+                  coalesce((pl.price_build_minute * 1000000)::int8, 0) as "price_build_micro!",
+                  coalesce((pl.price_storage_gb_month * 1000000)::int8, 0)
+                      as "price_storage_micro!",
+                  coalesce((pl.price_bandwidth_gb * 1000000)::int8, 0)
+                      as "price_bandwidth_micro!"
            from unnest($1::uuid[]) as p(id)
            left join billing_subscriptions s on s.project_id = p.id
-           join billing_plans pl on pl.id = coalesce(s.plan_id, $2)"#,
+           left join billing_plans pl on pl.id = coalesce(s.plan_id, $2)"#,
         projects,
         default_plan,
     )
     .fetch_all(conn)
     .await
     .map_err(translate("reading billing plans", &[]))
+}
+
+/// The ids of every plan, in order.
+pub async fn ids(conn: &mut PgConnection) -> Result<Vec<String>, Error> {
+    sqlx::query_scalar!("select id from billing_plans order by id")
+        .fetch_all(conn)
+        .await
+        .map_err(translate("reading billing plans", &[]))
 }

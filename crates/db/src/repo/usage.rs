@@ -306,6 +306,8 @@ pub async fn totals(
 }
 
 /// Marks `project`'s hours from `from_hour` on for re-aggregation (keeping an earlier mark).
+/// Every mark, new or moved, takes a fresh `version` from a sequence that never restarts, so a
+/// version names one mark exactly, even after it was deleted and inserted again.
 pub async fn mark_dirty(
     conn: &mut PgConnection,
     project: Uuid,
@@ -315,7 +317,7 @@ pub async fn mark_dirty(
         "insert into usage_dirty (project_id, from_hour) values ($1, $2)
          on conflict (project_id) do update
          set from_hour = least(usage_dirty.from_hour, excluded.from_hour),
-             version = usage_dirty.version + 1",
+             version = nextval('usage_dirty_version_seq')",
         project,
         from_hour,
     )
@@ -343,7 +345,8 @@ pub async fn dirty(conn: &mut PgConnection, limit: i64) -> Result<Vec<DirtyRow>,
     .map_err(translate("reading stale usage hours", &[]))
 }
 
-/// Removes `project`'s mark if no event moved it since it was read at `version`.
+/// Removes `project`'s mark if it is still the one read at `version` (no event moved or
+/// re-inserted it since).
 pub async fn clear_dirty(
     conn: &mut PgConnection,
     project: Uuid,

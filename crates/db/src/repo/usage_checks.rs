@@ -23,6 +23,20 @@ pub struct RunningRow {
     pub usage: Option<Value>,
     pub spec: Json<ServiceSpec>,
     pub phase_changed_at: OffsetDateTime,
+    /// The time of the event the row is read for, on the database's clock: for [`running`],
+    /// when its billing stops (this transaction's time, never before it started running); for
+    /// [`running_unbilled`], when its billing starts (when it started running, never before
+    /// the ledger started tracking usage).
+    pub at: OffsetDateTime,
+}
+
+/// The database's clock: this transaction's time, the one phase changes are stamped with. Usage
+/// events are dated with it, never with the application's clock.
+pub async fn now(conn: &mut PgConnection) -> Result<OffsetDateTime, Error> {
+    sqlx::query_scalar!(r#"select now() as "now!""#)
+        .fetch_one(conn)
+        .await
+        .map_err(translate("reading the database clock", &[]))
 }
 
 /// Stores what deployment `id` is billed as (set when it reaches `running`).
@@ -53,7 +67,8 @@ pub async fn running(
         RunningRow,
         r#"select d.id, s.project_id, d.service_id, d.environment_id,
                   s.name || '/' || e.name as "name!", d.replicas, d.usage,
-                  s.spec as "spec: Json<ServiceSpec>", d.phase_changed_at
+                  s.spec as "spec: Json<ServiceSpec>", d.phase_changed_at,
+                  greatest(now(), d.phase_changed_at) as "at!"
            from deployments d
            join services s on s.id = d.service_id
            join environments e on e.id = d.environment_id
@@ -67,22 +82,25 @@ pub async fn running(
     .map_err(translate("reading running deployments", &[]))
 }
 
-/// Deployments running since before `before` that the ledger does not bill: no open compute
-/// stretch, no stop recorded, and no usage event of theirs still in the outbox.
+/// Deployments running for more than `grace_secs` (on the database's clock) that the ledger
+/// does not bill: no open compute stretch, no stop recorded, and no usage event of theirs still
+/// in the outbox.
 pub async fn running_unbilled(
     conn: &mut PgConnection,
-    before: OffsetDateTime,
+    grace_secs: f64,
     limit: i64,
 ) -> Result<Vec<RunningRow>, Error> {
     sqlx::query_as!(
         RunningRow,
         r#"select d.id, s.project_id, d.service_id, d.environment_id,
                   s.name || '/' || e.name as "name!", d.replicas, d.usage,
-                  s.spec as "spec: Json<ServiceSpec>", d.phase_changed_at
+                  s.spec as "spec: Json<ServiceSpec>", d.phase_changed_at,
+                  greatest(d.phase_changed_at,
+                           coalesce((select since from usage_tracking), now())) as "at!"
            from deployments d
            join services s on s.id = d.service_id
            join environments e on e.id = d.environment_id
-           where d.phase = 'running' and d.phase_changed_at < $1
+           where d.phase = 'running' and d.phase_changed_at < now() - $1 * interval '1 second'
              and not exists (select 1 from usage_intervals i
                              where i.resource_id = d.id and i.ended_at is null)
              and not exists (select 1 from usage_events u
@@ -92,7 +110,7 @@ pub async fn running_unbilled(
                                and o.handled_at is null and o.dead_at is null)
            order by d.phase_changed_at
            limit $2"#,
-        before,
+        grace_secs,
         limit,
     )
     .fetch_all(conn)
@@ -106,32 +124,38 @@ pub struct StaleRow {
     pub deployment_id: Uuid,
     pub project_id: Uuid,
     pub resource_name: String,
-    /// When the deployment stopped running; `None` when its row is gone.
-    pub stopped_at: Option<OffsetDateTime>,
+    /// The event that opened the stretch.
+    pub start_event: Uuid,
+    /// When to close it, on the database's clock: when the deployment stopped running (now
+    /// when its row is gone), never before the stretch started.
+    pub stop_at: OffsetDateTime,
     pub usage: Option<Value>,
 }
 
-/// Open compute stretches of deployments not running since before `before` (or deleted), with
-/// no usage event of theirs still in the outbox.
+/// Open compute stretches of deployments not running for more than `grace_secs` (or deleted),
+/// with no usage event of theirs still in the outbox.
 pub async fn billed_not_running(
     conn: &mut PgConnection,
-    before: OffsetDateTime,
+    grace_secs: f64,
     limit: i64,
 ) -> Result<Vec<StaleRow>, Error> {
     sqlx::query_as!(
         StaleRow,
-        r#"select i.resource_id as deployment_id, i.project_id, i.resource_name,
-                  d.phase_changed_at as "stopped_at?", d.usage as "usage?"
+        r#"select i.resource_id as deployment_id, i.project_id, i.resource_name, i.start_event,
+                  greatest(coalesce(d.phase_changed_at, now()), i.started_at) as "stop_at!",
+                  d.usage as "usage?"
            from usage_intervals i
            left join deployments d on d.id = i.resource_id
            where i.resource_type = 'deployment' and i.ended_at is null
-             and (d.id is null or (d.phase <> 'running' and d.phase_changed_at < $1))
+             and (d.id is null
+                  or (d.phase <> 'running'
+                      and d.phase_changed_at < now() - $1 * interval '1 second'))
              and not exists (select 1 from outbox o
                              where o.topic = 'usage' and o.aggregate_id = i.resource_id::text
                                and o.handled_at is null and o.dead_at is null)
            order by i.started_at
            limit $2"#,
-        before,
+        grace_secs,
         limit,
     )
     .fetch_all(conn)

@@ -115,6 +115,7 @@ async fn migrate_and_serve(
         None => dev_envvar_key(data_dir)?,
     });
     let pool = switchyard_db::connect_lazy(db)?;
+    crate::serve::check_default_plan(&pool, &config.billing.settings()).await?;
     let redis_client = config.redis.as_ref().map(Redis::connect_lazy).transpose()?;
     let cp = ControlPlane::new(pool.clone(), redis_client.clone(), auth.clone());
     let generated = cp

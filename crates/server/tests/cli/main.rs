@@ -140,6 +140,30 @@ async fn serve_refuses_to_start_on_an_edited_migration() {
     );
 }
 
+#[tokio::test]
+async fn serve_refuses_to_start_when_the_default_plan_does_not_exist() -> anyhow::Result<()> {
+    let db = TestDb::migrated().await;
+    let url = db.url.expose_secret().to_owned();
+    let port = switchyard::local::free_port()?.to_string();
+    let out = run(
+        &["serve"],
+        &[
+            ("ENCLII_DATABASE_URL", url.as_str()),
+            ("ENCLII_PORT", port.as_str()),
+            ("ENCLII_BILLING_DEFAULT_PLAN", "prp"),
+        ],
+    )
+    .await;
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("ENCLII_BILLING_DEFAULT_PLAN") && stderr.contains("\"prp\""),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hobby, pro, team"), "{stderr}");
+    Ok(())
+}
+
 async fn wait_for_health(port: &str) -> serde_json::Value {
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);

@@ -2,7 +2,10 @@
 //! external Waybill (`POST {ENCLII_WAYBILL_URL}/internal/events/batch`, `X-API-Key`), as
 //! `{"events": [event]}`. A 5xx, 429, timeout or refused connection is retried; a 4xx is
 //! dead-lettered with Waybill's answer. Delivery is at least once (a crash between Waybill's
-//! answer and the outbox stamp repeats it); each event carries its ledger `id`.
+//! answer and the outbox stamp, or a redelivered stream entry, sends it again), so every
+//! delivery of an event carries the same stable id, the ledger's: as `id` and, because
+//! Waybill's request type has no `id` field and keeps `metadata` as given, as
+//! `metadata.event_id`, which is what Waybill must dedupe on.
 
 use std::time::Duration;
 
@@ -43,7 +46,7 @@ impl Job for WaybillJob {
     }
 
     async fn run(&self, message: &Message) -> Result<Handled, JobError> {
-        let body = serde_json::json!({ "events": [message.payload] });
+        let body = serde_json::json!({ "events": [with_event_id(&message.payload)?] });
         let mut call = self
             .client
             .post(format!("{}/internal/events/batch", self.waybill.url))
@@ -68,4 +71,21 @@ impl Job for WaybillJob {
         }
         Ok(Handled::Done)
     }
+}
+
+/// `event` with its ledger id copied to `metadata.event_id`.
+fn with_event_id(event: &serde_json::Value) -> Result<serde_json::Value, JobError> {
+    let id = event
+        .get("id")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| JobError::Permanent("a usage event without its id".to_owned()))?
+        .to_owned();
+    let mut event = event.clone();
+    match event.get_mut("metadata") {
+        Some(serde_json::Value::Object(metadata)) => {
+            metadata.insert("event_id".to_owned(), id.into());
+        }
+        _ => event["metadata"] = serde_json::json!({ "event_id": id }),
+    }
+    Ok(event)
 }
