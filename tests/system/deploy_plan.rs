@@ -17,6 +17,7 @@ use crate::{
     builds::{outbox, service},
     deployments::{phase_is, ready_release, shipped, start_worker_with},
     jobs_support::eventually,
+    reconcile::complete,
     support::{call, expect, get_ok},
 };
 
@@ -90,18 +91,6 @@ async fn deployment_count(app: &TestApp, owner: &str, service: &str) -> u64 {
         .unwrap()
 }
 
-/// Reports the Deployment's rollout complete, as the cluster's controller would.
-fn complete(fake: &FakeApiServer) {
-    let live = fake.get("Deployment", NS, "api").unwrap();
-    fake.set_status(
-        "Deployment",
-        NS,
-        "api",
-        json!({"observedGeneration": live["metadata"]["generation"], "replicas": 1,
-               "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1}),
-    );
-}
-
 #[tokio::test]
 async fn a_dry_run_shows_every_object_to_create_redacts_secrets_and_writes_nothing() {
     let fake = FakeApiServer::start().await;
@@ -169,7 +158,7 @@ async fn after_a_rollout_a_dry_run_changes_only_the_deployment_and_drift_finds_h
     .await;
     let (release, d1) = shipped(&app, &owner, &id, "1111111a").await;
     eventually("rolling out", || phase_is(&app, &owner, &d1, "rolling_out")).await;
-    complete(&fake);
+    complete(&fake, 1);
     eventually("running", || phase_is(&app, &owner, &d1, "running")).await;
 
     let drift_path = format!("/v1/services/{id}/drift?environment=production");

@@ -36,6 +36,18 @@ pub(crate) async fn start_worker_with(
     target: DeployTarget,
     settings: ReconcileSettings,
 ) -> CancellationToken {
+    let worker = worker_for(app, target, settings).await;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(worker.run(shutdown.clone()));
+    shutdown
+}
+
+/// The worker [`start_worker_with`] starts, for a test to add to.
+pub(crate) async fn worker_for(
+    app: &TestApp,
+    target: DeployTarget,
+    settings: ReconcileSettings,
+) -> Worker {
     let job = DeploymentsJob::new(
         DeploymentDispatch::new(
             app.db.pool.clone(),
@@ -48,13 +60,10 @@ pub(crate) async fn start_worker_with(
         settings,
     );
     let redis = redis(switchyard_testkit::services().await.redis_url.clone());
-    let worker = Worker::new(app.db.pool.clone(), redis, quick_settings())
+    Worker::new(app.db.pool.clone(), redis, quick_settings())
         .with_job(Arc::new(job))
         .with_job(Arc::new(ServiceCleanup::new(target.clone())))
-        .with_job(Arc::new(ProjectCleanup::new(target)));
-    let shutdown = CancellationToken::new();
-    tokio::spawn(worker.run(shutdown.clone()));
-    shutdown
+        .with_job(Arc::new(ProjectCleanup::new(target)))
 }
 
 /// A ready release of `service` built from `sha` (through a signed callback).

@@ -144,6 +144,7 @@ pub(crate) fn quick_settings() -> WorkerSettings {
         relay_poll: Duration::from_millis(20),
         relay_batch: 10,
         metrics_interval: Duration::from_millis(100),
+        leader_campaign: Duration::from_millis(100),
     }
 }
 

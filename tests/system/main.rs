@@ -35,6 +35,7 @@ mod invitations;
 mod jobs;
 mod jobs_outage;
 mod jobs_support;
+mod leadership;
 mod migrations;
 mod oidc;
 mod oidc_silent;

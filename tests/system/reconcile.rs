@@ -41,15 +41,21 @@ fn quick(auto_rollback: AutoRollback) -> ReconcileSettings {
 }
 
 /// Reports the Deployment's rollout complete, as the cluster's controller would.
-fn complete(fake: &FakeApiServer, replicas: u32) {
+pub(crate) fn complete(fake: &FakeApiServer, replicas: u32) {
+    report_ready(fake, replicas, replicas);
+}
+
+/// Reports `ready` of the Deployment's `replicas` (all updated) ready and available, as the
+/// cluster's controller would.
+pub(crate) fn report_ready(fake: &FakeApiServer, replicas: u32, ready: u32) {
     let live = fake.get("Deployment", NS, "api").unwrap();
     fake.set_status(
         "Deployment",
         NS,
         "api",
         json!({"observedGeneration": live["metadata"]["generation"], "replicas": replicas,
-               "updatedReplicas": replicas, "readyReplicas": replicas,
-               "availableReplicas": replicas}),
+               "updatedReplicas": replicas, "readyReplicas": ready,
+               "availableReplicas": ready}),
     );
 }
 

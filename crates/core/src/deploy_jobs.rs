@@ -76,6 +76,29 @@ impl DeploymentDispatch {
             .then_some(DeploymentClaim { tx }))
     }
 
+    /// One page of running deployments a cluster runs (by id, after `after`), for the
+    /// status sync.
+    pub async fn running(
+        &self,
+        after: Option<uuid::Uuid>,
+        limit: i64,
+    ) -> Result<Vec<deployments::RunningRow>, Error> {
+        let mut conn = self.pool.acquire().await.map_err(db_unavailable)?;
+        deployments::running_page(&mut conn, after, limit).await
+    }
+
+    /// Records what the cluster shows of running deployment `id` (health, ready pods, why it
+    /// is unhealthy); returns whether anything changed. A deployment no longer running is left
+    /// alone.
+    pub async fn record_health(
+        &self,
+        id: DeploymentId,
+        seen: &deployments::Observed<'_>,
+    ) -> Result<bool, Error> {
+        let mut conn = self.pool.acquire().await.map_err(db_unavailable)?;
+        deployments::set_health(&mut conn, id, seen).await
+    }
+
     /// The janitor's sweep: deployments on their way that nobody looked at for `idle` (their
     /// message was lost with Redis, say) get a new `deployments` event. Returns how many.
     pub async fn requeue_stalled(&self, idle: std::time::Duration) -> Result<usize, Error> {

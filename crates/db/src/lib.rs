@@ -2,10 +2,12 @@
 //! repository functions (`repo`). Must not depend on axum, redis or kube.
 
 pub mod admin;
+mod leader;
 pub mod migrate;
 mod pool;
 pub mod repo;
 
+pub use leader::{KEEPALIVE, LeaderLock};
 pub use migrate::{MIGRATOR, MigrateError, MigrateOptions, SchemaReport, SchemaState};
 pub use pool::{DbConfig, PoolStats, connect_lazy, parse_url, ping, pool_stats};
 pub use sqlx::{Connection, PgPool, migrate::Migrator, postgres::PgConnection};

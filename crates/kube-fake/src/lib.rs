@@ -122,6 +122,16 @@ impl FakeApiServer {
         self.lock().store.insert(&resource, &namespace, object);
     }
 
+    /// Deletes an object as another client would (a pod gone, a Deployment removed by hand);
+    /// true when it existed.
+    pub fn delete(&self, kind: &str, namespace: &str, name: &str) -> bool {
+        let resource = known(kind);
+        self.lock()
+            .store
+            .delete(&resource, namespace, name)
+            .is_some()
+    }
+
     /// Replaces the `status` of an existing object, as its controller would.
     pub fn set_status(&self, kind: &str, namespace: &str, name: &str, status: Value) {
         if !self.lock().store.set_status(kind, namespace, name, status) {

@@ -10,7 +10,7 @@ use switchyard_core::{BuildDispatch, DeploymentDispatch};
 use switchyard_db::PgPool;
 use switchyard_queue::Redis;
 use switchyard_worker::{
-    DEPLOYMENT_IDLE, Janitor, OUTBOX_RETENTION, Worker, WorkerSettings,
+    DEPLOYMENT_IDLE, Janitor, OUTBOX_RETENTION, StatusSync, Worker, WorkerSettings,
     jobs::{
         builds::{BuildsJob, Roundhouse},
         cleanup::{ProjectCleanup, ServiceCleanup},
@@ -27,6 +27,9 @@ use crate::{
 
 /// How often the janitor sweeps.
 const JANITOR_INTERVAL: Duration = Duration::from_secs(60);
+
+/// How often the leader reads the health of running deployments from the cluster.
+const STATUS_SYNC_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Where the `deployments` job puts deployments, and the keys that open their secret variables.
 pub struct Deploys {
@@ -60,14 +63,26 @@ pub fn worker(
         interval: JANITOR_INTERVAL,
     };
     let builds_job = BuildsJob::new(dispatch, roundhouse)?;
+    let status_sync = match &deploys.target {
+        DeployTarget::Cluster(cluster) => Some(StatusSync {
+            dispatch: deployments.clone(),
+            cluster: cluster.clone(),
+            interval: STATUS_SYNC_INTERVAL,
+        }),
+        DeployTarget::Render { .. } | DeployTarget::Unconfigured => None,
+    };
     let deployments_job =
         DeploymentsJob::new(deployments, deploys.target.clone(), deploys.settings);
-    Ok(Worker::new(pool, redis, settings)
+    let mut worker = Worker::new(pool, redis, settings)
         .with_job(Arc::new(builds_job))
         .with_job(Arc::new(deployments_job))
         .with_job(Arc::new(ServiceCleanup::new(deploys.target.clone())))
         .with_job(Arc::new(ProjectCleanup::new(deploys.target)))
-        .with_janitor(janitor))
+        .with_janitor(janitor);
+    if let Some(sync) = status_sync {
+        worker = worker.with_status_sync(sync);
+    }
+    Ok(worker)
 }
 
 /// A worker started by [`spawn`].

@@ -1,6 +1,6 @@
 //! The billing loop: every `interval`, aggregates the hours that ended (and the hours late
-//! events made stale) and reconciles the ledger with the deployments table. Both are
-//! idempotent, so every replica may run them.
+//! events made stale) and reconciles the ledger with the deployments table. Run by the leader
+//! only; both are idempotent, so a brief overlap during a failover is harmless.
 
 use std::time::Duration;
 

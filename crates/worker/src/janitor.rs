@@ -1,6 +1,7 @@
 //! The janitor: a periodic sweep that ends work whose result will never come, so nothing stays
-//! `building` forever, and deletes outbox rows settled long ago. Idempotent statements, so every
-//! replica may run it.
+//! `building` forever, and deletes outbox rows settled long ago. Run by the leader only; its
+//! statements are idempotent anyway, so a brief overlap of two leaders during a failover is
+//! harmless.
 
 use std::time::Duration;
 

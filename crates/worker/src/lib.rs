@@ -1,6 +1,7 @@
 //! Background work of the control plane: the outbox relay, one consumer per registered job topic
-//! (each job wrapped in the outbox-id dedupe), and the worker's metrics. `switchyard worker` runs
-//! a [`Worker`]; `switchyard dev` runs one in-process. Must not depend on axum or sqlx.
+//! (each job wrapped in the outbox-id dedupe), the worker's metrics, and on the one replica that
+//! leads ([`Leadership`]) the janitor, status sync and billing loops. `switchyard worker` runs a
+//! [`Worker`]; `switchyard dev` runs one in-process. Must not depend on axum or sqlx.
 //!
 //! ```ignore
 //! let worker = Worker::new(pool, redis, WorkerSettings::default())
@@ -13,8 +14,10 @@ mod billing;
 mod dedupe;
 mod janitor;
 pub mod jobs;
+mod leader;
 mod metrics;
 mod relay;
+mod status_sync;
 
 use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
@@ -26,7 +29,9 @@ use tokio_util::sync::CancellationToken;
 
 pub use billing::BillingLoop;
 pub use janitor::{DEPLOYMENT_IDLE, Janitor, OUTBOX_RETENTION};
+pub use leader::{LEADER_KEY, LeaderLoop, Leadership};
 pub use metrics::WorkerMetrics;
+pub use status_sync::{StatusSync, Synced};
 
 /// The consumer group every worker replica joins on every topic stream.
 pub const CONSUMER_GROUP: &str = "switchyard";
@@ -42,6 +47,9 @@ pub struct WorkerSettings {
     pub relay_batch: i64,
     /// How often the backlog gauges are refreshed.
     pub metrics_interval: Duration,
+    /// How often a replica campaigns for leadership, and the leader confirms it still leads
+    /// (the janitor, status sync and billing run on the leader only).
+    pub leader_campaign: Duration,
 }
 
 impl Default for WorkerSettings {
@@ -61,6 +69,7 @@ impl Default for WorkerSettings {
             relay_poll: Duration::from_millis(200),
             relay_batch: 100,
             metrics_interval: Duration::from_secs(5),
+            leader_campaign: Duration::from_secs(5),
         }
     }
 }
@@ -73,7 +82,9 @@ pub struct Worker {
     jobs: Vec<Arc<dyn Job>>,
     janitor: Option<Janitor>,
     billing: Option<BillingLoop>,
+    status_sync: Option<StatusSync>,
     metrics: Arc<WorkerMetrics>,
+    leading: tokio::sync::watch::Sender<bool>,
 }
 
 impl Worker {
@@ -85,7 +96,9 @@ impl Worker {
             jobs: Vec::new(),
             janitor: None,
             billing: None,
+            status_sync: None,
             metrics: Arc::new(WorkerMetrics::new()),
+            leading: tokio::sync::watch::Sender::new(false),
         }
     }
 
@@ -96,14 +109,26 @@ impl Worker {
         self
     }
 
-    /// Runs `janitor`'s sweep alongside the consumers.
+    /// Runs the status sync of running deployments (on the leader).
+    #[must_use]
+    pub fn with_status_sync(mut self, sync: StatusSync) -> Self {
+        self.status_sync = Some(sync);
+        self
+    }
+
+    /// Whether this worker leads (runs the janitor, status sync and billing), as it changes.
+    pub fn leading(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.leading.subscribe()
+    }
+
+    /// Runs `janitor`'s sweep (on the leader).
     #[must_use]
     pub fn with_janitor(mut self, janitor: Janitor) -> Self {
         self.janitor = Some(janitor);
         self
     }
 
-    /// Runs the billing loop (aggregation and reconciliation) alongside the consumers.
+    /// Runs the billing loop (aggregation and reconciliation) on the leader.
     #[must_use]
     pub fn with_billing(mut self, billing: BillingLoop) -> Self {
         self.billing = Some(billing);
@@ -118,6 +143,21 @@ impl Worker {
     /// The topics that have a job.
     pub fn topics(&self) -> Vec<&'static str> {
         self.jobs.iter().map(|j| j.topic()).collect()
+    }
+
+    /// The loops only the leader runs.
+    fn leader_loops(&self) -> Vec<LeaderLoop> {
+        let mut loops: Vec<LeaderLoop> = Vec::new();
+        if let Some(janitor) = self.janitor.clone() {
+            loops.push(Arc::new(move |token| Box::pin(janitor.clone().run(token))));
+        }
+        if let Some(billing) = self.billing.clone() {
+            loops.push(Arc::new(move |token| Box::pin(billing.clone().run(token))));
+        }
+        if let Some(sync) = self.status_sync.clone() {
+            loops.push(Arc::new(move |token| Box::pin(sync.clone().run(token))));
+        }
+        loops
     }
 
     /// Runs the relay, the consumers and the metrics refresher until `shutdown` is cancelled,
@@ -162,11 +202,13 @@ impl Worker {
             metrics: self.metrics.clone(),
         };
         tasks.spawn(refresher.run(shutdown.clone()));
-        if let Some(janitor) = self.janitor.clone() {
-            tasks.spawn(janitor.run(shutdown.clone()));
-        }
-        if let Some(billing) = self.billing.clone() {
-            tasks.spawn(billing.run(shutdown.clone()));
+        let loops = self.leader_loops();
+        if !loops.is_empty() {
+            let leadership = Leadership {
+                pool: self.pool.clone(),
+                campaign: self.settings.leader_campaign,
+            };
+            tasks.spawn(leadership.run(loops, self.leading.clone(), shutdown.clone()));
         }
         tracing::info!(
             topics = ?self.topics(),

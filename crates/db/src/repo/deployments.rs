@@ -222,6 +222,76 @@ pub async fn running_in(
     .map_err(translate("reading the running deployment", &[]))
 }
 
+/// A running deployment as the status sync reads it.
+#[derive(Debug, Clone)]
+pub struct RunningRow {
+    pub id: Uuid,
+    pub namespace: String,
+    pub service: String,
+    pub health: String,
+    pub ready_replicas: i32,
+    pub reason: Option<String>,
+}
+
+/// One page of running deployments, by id after `after`, that a cluster runs: not render
+/// mode's (`RenderOnly`) nor hand-managed ones (`ReconcileDisabled`).
+pub async fn running_page(
+    conn: &mut PgConnection,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<RunningRow>, Error> {
+    sqlx::query_as!(
+        RunningRow,
+        r#"select d.id, e.kube_namespace as namespace, s.name as service, d.health,
+                  d.ready_replicas, d.reason
+           from deployments d
+           join environments e on e.id = d.environment_id
+           join services s on s.id = d.service_id
+           where d.phase = 'running'
+             and d.reason is distinct from 'RenderOnly'
+             and d.reason is distinct from 'ReconcileDisabled'
+             and ($1::uuid is null or d.id > $1)
+           order by d.id
+           limit $2"#,
+        after,
+        limit,
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(translate("listing running deployments", &[]))
+}
+
+/// What the status sync saw of a running deployment.
+#[derive(Debug, Clone, Copy)]
+pub struct Observed<'a> {
+    pub health: &'a str,
+    pub ready_replicas: i32,
+    pub reason: Option<&'a str>,
+}
+
+/// Records what the cluster shows of deployment `id` if it is still running and something
+/// changed; true when it did.
+pub async fn set_health(
+    conn: &mut PgConnection,
+    id: DeploymentId,
+    seen: &Observed<'_>,
+) -> Result<bool, Error> {
+    sqlx::query!(
+        "update deployments
+            set health = $2, ready_replicas = $3, reason = $4, updated_at = now()
+          where id = $1 and phase = 'running'
+            and (health, ready_replicas, reason) is distinct from ($2, $3, $4)",
+        id.as_uuid(),
+        seen.health,
+        seen.ready_replicas,
+        seen.reason,
+    )
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+    .map_err(translate("recording a deployment's health", &[]))
+}
+
 /// Moves deployment `id` to `phase` if it is in one of `from`; returns the row when it moved.
 pub async fn set_phase(
     conn: &mut PgConnection,
