@@ -85,7 +85,7 @@ fn actions(plan: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn deployment_count(app: &TestApp, owner: &str, service: &str) -> u64 {
+pub(crate) async fn deployment_count(app: &TestApp, owner: &str, service: &str) -> u64 {
     get_ok(app, &format!("/v1/services/{service}/deployments"), owner).await["count"]
         .as_u64()
         .unwrap()

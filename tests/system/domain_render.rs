@@ -1,7 +1,7 @@
 //! Verified domains reach the cluster: the worker (render mode) writes the Ingress of a
 //! deployment with the service's verified domains of that environment — TLS and the
 //! cert-manager issuer for those that want it — and leaves out unverified ones and other
-//! environments'. A domain change applies with the next deployment.
+//! environments'. (That a change reaches a running deployment at once: tests/system/refresh.rs.)
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -118,7 +118,7 @@ async fn verified_domains_of_the_environment_are_rendered_into_the_ingress() {
     assert_eq!(rules, ["shop.example.com", "web.enclii.test"], "{yaml}");
     assert_eq!(tls, ["web.enclii.test"], "TLS only where it is on: {yaml}");
 
-    // The next deployment follows the domains as they are then.
+    // A later deployment follows the domains as they are then.
     let web_id = web["domain"]["id"].as_str().unwrap();
     expect(
         &app,

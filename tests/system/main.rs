@@ -43,6 +43,7 @@ mod openapi;
 mod projects;
 mod rate_limits;
 mod reconcile;
+mod refresh;
 mod roundhouse;
 mod services;
 mod support;

@@ -68,6 +68,32 @@ impl DeploymentDispatch {
             .map(Some)
     }
 
+    /// The plan of deployment `id` for a refresh: `None` unless it was applied already
+    /// (`rolling_out` or `running`) and is still the newest deployment of its service in its
+    /// environment (re-applying an older one would undo the newer one's rollout).
+    pub async fn plan_applied(&self, id: DeploymentId) -> Result<Option<DeployPlan>, Error> {
+        let mut conn = self.pool.acquire().await.map_err(db_unavailable)?;
+        let Some(deployment) = deployments::find(&mut conn, id).await? else {
+            return Ok(None);
+        };
+        let phase = DeploymentPhase::parse(&deployment.phase)
+            .filter(|p| matches!(p, DeploymentPhase::RollingOut | DeploymentPhase::Running));
+        let newest = deployments::newest_per_environment(
+            &mut conn,
+            deployment.service_id(),
+            Some(deployment.environment_id()),
+        )
+        .await?;
+        match phase {
+            Some(phase) if newest.first().is_some_and(|(n, _)| *n == deployment.id) => {
+                DeployPlan::load(&mut conn, self.keys.as_deref(), deployment, phase)
+                    .await
+                    .map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// Deployment `id` for one reconcile step, or `None` while another replica holds it.
     pub async fn claim(&self, id: DeploymentId) -> Result<Option<DeploymentClaim>, Error> {
         let mut tx = self.pool.begin().await.map_err(db_unavailable)?;

@@ -37,8 +37,7 @@ pub struct DeployPlan {
     pub env: BTreeMap<String, String>,
     pub secrets: BTreeMap<String, SecretString>,
     /// The verified custom domains of the service in this environment: (host, wants TLS), by
-    /// host. Read when the deployment is planned, so a domain change reaches the cluster with
-    /// the next deployment.
+    /// host. Read when the deployment is planned (a change asks for a `deployment.refresh`).
     pub domains: Vec<(String, bool)>,
     pub created_at: OffsetDateTime,
 }

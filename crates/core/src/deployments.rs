@@ -4,7 +4,9 @@
 
 use serde_json::json;
 use switchyard_db::repo::{deployments, environments, outbox, releases};
-use switchyard_domain::{DeploymentId, Error, ReleaseId, ReleaseStatus, ResourceKind, ServiceId};
+use switchyard_domain::{
+    DeploymentId, DeploymentPhase, Error, ReleaseId, ReleaseStatus, ResourceKind, ServiceId,
+};
 
 use crate::{
     ControlPlane, DeploymentRow, EnvironmentRow, Page, PageRequest, Principal, ReleaseRow,
@@ -70,16 +72,53 @@ pub(crate) async fn request_reconcile(
     tx: &mut switchyard_db::PgConnection,
     id: uuid::Uuid,
 ) -> Result<(), Error> {
+    deployments_event(tx, id, REQUESTED).await
+}
+
+/// The event type of a deployment to reconcile until it ends.
+pub const REQUESTED: &str = "deployment.requested";
+/// The event type of an applied deployment whose objects must be applied again.
+pub const REFRESH: &str = "deployment.refresh";
+
+async fn deployments_event(
+    tx: &mut switchyard_db::PgConnection,
+    id: uuid::Uuid,
+    kind: &str,
+) -> Result<(), Error> {
     outbox::insert(
         tx,
         &outbox::NewEvent {
             topic: DEPLOYMENTS_TOPIC,
             aggregate_id: &id.to_string(),
-            payload: &json!({ "type": "deployment.requested", "deployment_id": id }),
+            payload: &json!({ "type": kind, "deployment_id": id }),
         },
     )
     .await
     .map(drop)
+}
+
+/// After a change the pods must see at once (a variable, a verified domain), in the caller's
+/// transaction: a `deployment.refresh` event for the newest deployment of `service` in
+/// `environment` (in every environment when `None`) that was applied already (`rolling_out` or
+/// `running`). One still `pending` or `applying` reads the change when it applies; older ones
+/// are on their way out. Returns how many were asked to refresh.
+pub(crate) async fn refresh_applied(
+    tx: &mut switchyard_db::PgConnection,
+    service: ServiceId,
+    environment: Option<switchyard_domain::EnvironmentId>,
+) -> Result<usize, Error> {
+    let mut asked = 0;
+    for (id, phase) in deployments::newest_per_environment(tx, service, environment).await? {
+        let applied = matches!(
+            DeploymentPhase::parse(&phase),
+            Some(DeploymentPhase::RollingOut | DeploymentPhase::Running)
+        );
+        if applied {
+            deployments_event(tx, id, REFRESH).await?;
+            asked += 1;
+        }
+    }
+    Ok(asked)
 }
 
 impl ControlPlane {

@@ -86,6 +86,8 @@ impl ControlPlane {
                 .metadata("txt_name", expected.verification_name),
         )
         .await?;
+        crate::deployments::refresh_applied(&mut tx, row.service_id(), Some(row.environment_id()))
+            .await?;
         tx.commit()
             .await
             .map_err(|e| Error::internal("committing a domain verification", e))?;

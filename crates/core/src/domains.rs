@@ -300,6 +300,10 @@ impl ControlPlane {
                 .changes(changes),
         )
         .await?;
+        if row.verified_at.is_some() {
+            // A platform name serves at once: into the Ingress now.
+            crate::deployments::refresh_applied(&mut tx, id, Some(env.id())).await?;
+        }
         tx.commit()
             .await
             .map_err(|e| Error::internal("committing a custom domain", e))?;
@@ -380,6 +384,9 @@ impl ControlPlane {
                 .changes(Changes::new().flag("tls_enabled", Some(row.tls_enabled), tls_enabled)),
         )
         .await?;
+        if updated.verified_at.is_some() {
+            crate::deployments::refresh_applied(&mut tx, key.0, Some(row.environment_id())).await?;
+        }
         tx.commit()
             .await
             .map_err(|e| Error::internal("committing a custom domain update", e))?;
@@ -418,6 +425,9 @@ impl ControlPlane {
                 .changes(changes),
         )
         .await?;
+        if row.verified_at.is_some() {
+            crate::deployments::refresh_applied(&mut tx, key.0, Some(row.environment_id())).await?;
+        }
         tx.commit()
             .await
             .map_err(|e| Error::internal("committing a custom domain deletion", e))?;

@@ -88,6 +88,7 @@ impl ControlPlane {
             .changes(changes),
         )
         .await?;
+        crate::deployments::refresh_applied(&mut tx, id, env).await?;
         tx.commit()
             .await
             .map_err(|e| Error::internal("committing environment variables", e))?;

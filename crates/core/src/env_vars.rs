@@ -218,6 +218,7 @@ impl ControlPlane {
                 .changes(changes),
         )
         .await?;
+        crate::deployments::refresh_applied(&mut tx, id, new.environment_id).await?;
         tx.commit()
             .await
             .map_err(|e| Error::internal("committing an environment variable", e))?;
@@ -289,6 +290,7 @@ impl ControlPlane {
                 .changes(changes),
         )
         .await?;
+        crate::deployments::refresh_applied(&mut tx, id, updated.environment_id()).await?;
         tx.commit()
             .await
             .map_err(|e| Error::internal("committing an environment variable update", e))?;
@@ -320,6 +322,7 @@ impl ControlPlane {
                 .changes(changes),
         )
         .await?;
+        crate::deployments::refresh_applied(&mut tx, id, row.environment_id()).await?;
         tx.commit()
             .await
             .map_err(|e| Error::internal("committing an environment variable deletion", e))?;

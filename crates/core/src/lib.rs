@@ -62,7 +62,7 @@ pub use data_keys::{ENCRYPTION_KEY_VAR, Rotation, rotate_envvar_key};
 pub use deploy_jobs::{DeploymentClaim, DeploymentDispatch, Progress};
 pub use deploy_plan::{DeployPlan, pinned_image};
 pub use deploy_preview::{DeployPreview, DriftReport};
-pub use deployments::{DeployRequest, MAX_REPLICAS, Rollback, ServiceStatus};
+pub use deployments::{DeployRequest, MAX_REPLICAS, REFRESH, REQUESTED, Rollback, ServiceStatus};
 pub use dns::DnsSettings;
 pub use domain_lists::{DomainFilter, DomainPage, ListedDomain};
 pub use domain_verify::Verification;

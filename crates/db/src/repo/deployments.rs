@@ -222,6 +222,27 @@ pub async fn running_in(
     .map_err(translate("reading the running deployment", &[]))
 }
 
+/// The newest deployment of `service` in each environment (in `environment` only, when set),
+/// as `(id, phase)`.
+pub async fn newest_per_environment(
+    conn: &mut PgConnection,
+    service: ServiceId,
+    environment: Option<EnvironmentId>,
+) -> Result<Vec<(Uuid, String)>, Error> {
+    let rows = sqlx::query!(
+        "select distinct on (environment_id) id, phase
+         from deployments
+         where service_id = $1 and ($2::uuid is null or environment_id = $2)
+         order by environment_id, sequence desc",
+        service.as_uuid(),
+        environment.map(|e| e.as_uuid()),
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(translate("reading the newest deployments", &[]))?;
+    Ok(rows.into_iter().map(|r| (r.id, r.phase)).collect())
+}
+
 /// A running deployment as the status sync reads it.
 #[derive(Debug, Clone)]
 pub struct RunningRow {

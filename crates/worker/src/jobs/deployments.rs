@@ -11,7 +11,8 @@
 //! - **Unconfigured**: the deployment fails naming `ENCLII_KUBE_CONFIG`.
 //!
 //! The Ingress carries the service's verified domains in the environment, as they are when the
-//! deployment is planned (a domain change applies with the next deployment).
+//! deployment is planned. `deployment.refresh` (a variable or a verified domain changed) applies
+//! the objects of an applied deployment again, without changing its phase.
 //!
 //! Every phase change is guarded, so a redelivered message never moves a deployment backwards.
 
@@ -252,6 +253,66 @@ impl DeploymentsJob {
         self.settle(plan, rollout).await
     }
 
+    /// `deployment.refresh`: applies an applied deployment's objects again (a variable or a
+    /// verified domain changed), without changing its phase. Pods roll when the config
+    /// checksum changed; the rollout watch or the status sync sees them.
+    async fn refresh(&self, id: DeploymentId) -> Result<Handled, JobError> {
+        let Some(plan) = self
+            .dispatch
+            .plan_applied(id)
+            .await
+            .map_err(|e| domain(&e))?
+        else {
+            return Ok(Handled::Done); // superseded since, or a newer one is on its way
+        };
+        let desired = match plan.desired(&self.settings.render) {
+            Ok(desired) => desired,
+            Err(e) => {
+                // The deployment keeps running as it was applied; the next deploy fails on
+                // this with `RenderFailed`, naming it.
+                tracing::warn!(deployment.id = %id, "cannot refresh: {e}");
+                return Ok(Handled::Done);
+            }
+        };
+        match &self.target {
+            DeployTarget::Cluster(cluster) => {
+                let Some(claim) = self.dispatch.claim(id).await.map_err(|e| domain(&e))? else {
+                    return Ok(Handled::Later(self.settings.poll));
+                };
+                let applied = Self::reapply(cluster, &desired).await;
+                claim.release().await;
+                let report = applied.map_err(|e| match e {
+                    e if e.is_retryable() => JobError::Retry(e.to_string()),
+                    e => JobError::Permanent(e.to_string()),
+                })?;
+                tracing::info!(deployment.id = %id, written = report.applied.len(), unchanged = report.unchanged, "refreshed");
+            }
+            DeployTarget::Render { dir } => {
+                let dir = dir.clone();
+                tokio::task::spawn_blocking(move || write_manifests(&dir, &desired))
+                    .await
+                    .map_err(|e| {
+                        JobError::Retry(format!("writing manifests was interrupted: {e}"))
+                    })?
+                    .map_err(|e| JobError::Retry(format!("cannot write manifests: {e}")))?;
+                tracing::info!(deployment.id = %id, "refreshed (rendered)");
+            }
+            DeployTarget::Unconfigured => {}
+        }
+        Ok(Handled::Done)
+    }
+
+    async fn reapply(
+        cluster: &Cluster,
+        desired: &Desired,
+    ) -> Result<switchyard_k8s::cluster::ApplyReport, ClusterError> {
+        let report = cluster.apply(desired).await?;
+        if !report.disabled {
+            cluster.prune(desired).await?;
+        }
+        Ok(report)
+    }
+
     /// What an observed rollout means for the deployment.
     async fn settle(&self, plan: &DeployPlan, rollout: Rollout) -> Result<Handled, JobError> {
         let id = plan.deployment.id();
@@ -305,6 +366,9 @@ impl Job for DeploymentsJob {
 
     async fn run(&self, message: &Message) -> Result<Handled, JobError> {
         let id = Self::deployment(message)?;
+        if message.payload.get("type").and_then(|t| t.as_str()) == Some(switchyard_core::REFRESH) {
+            return self.refresh(id).await;
+        }
         let Some(plan) = self.dispatch.plan(id).await.map_err(|e| domain(&e))? else {
             return Ok(Handled::Done); // finished or superseded: a redelivery, or a newer one won
         };

@@ -145,7 +145,8 @@ pub(crate) async fn domain_update(
     Ok(with_etag(domain))
 }
 
-/// Remove a domain. The Ingress stops routing it with the service's next deployment.
+/// Remove a domain. A verified one leaves the service's Ingress at once (the applied deployment
+/// is refreshed).
 #[utoipa::path(delete, path = "/v1/services/{id}/domains/{domain_id}", tag = "domains",
     security(("bearer" = [])),
     params(
