@@ -38,11 +38,7 @@ const SETTING: &str = "ENCLII_KUBE_CONFIG";
 impl ClusterView {
     /// The live objects of `service` in `namespace`: read from the cluster, or in render mode
     /// from the manifests on disk.
-    pub async fn live_objects(
-        &self,
-        namespace: &str,
-        service: &str,
-    ) -> Result<Vec<Value>, Error> {
+    pub async fn live_objects(&self, namespace: &str, service: &str) -> Result<Vec<Value>, Error> {
         match self {
             Self::Cluster(reader) => reader
                 .live_objects(namespace, service)
