@@ -10,6 +10,9 @@ pub struct HttpConfig {
     pub port: u16,
     /// Browser origins allowed by CORS (`ENCLII_ALLOWED_ORIGINS`).
     pub allowed_origins: Vec<HeaderValue>,
+    /// Browser origins that may open the log WebSockets (`ENCLII_WEBSOCKET_ALLOWED_ORIGINS`);
+    /// `None`: the CORS origins. An upgrade without `Origin` (the CLI) is not checked.
+    pub websocket_origins: Option<Vec<HeaderValue>>,
     /// Largest request body accepted (`ENCLII_MAX_REQUEST_SIZE_BYTES`).
     pub body_limit_bytes: usize,
     /// Longest a request may take before it is answered 504 (`ENCLII_REQUEST_TIMEOUT_SECS`).
@@ -22,6 +25,15 @@ pub struct HttpConfig {
     pub trusted_proxies: Vec<crate::IpNet>,
     /// Where browser sign-in (OIDC) delivers the tokens.
     pub browser_login: BrowserLoginConfig,
+}
+
+impl HttpConfig {
+    /// The origins a WebSocket upgrade's `Origin` must be one of.
+    pub fn websocket_origins(&self) -> &[HeaderValue] {
+        self.websocket_origins
+            .as_deref()
+            .unwrap_or(&self.allowed_origins)
+    }
 }
 
 /// How `/v1/auth/callback` and `/v1/auth/callback/silent` hand the tokens to the UI.
@@ -51,6 +63,7 @@ impl Default for HttpConfig {
         Self {
             port: 4200,
             allowed_origins: Vec::new(),
+            websocket_origins: None,
             body_limit_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(20),

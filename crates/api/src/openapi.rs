@@ -33,6 +33,7 @@ use crate::Problem;
         (name = "services", description = "Services of a project and their settings"),
         (name = "builds", description = "Builds, releases and Roundhouse's callback"),
         (name = "deployments", description = "Deploying releases to environments, status and rollback"),
+        (name = "logs", description = "Pod logs of a deployment or service: read, followed as server-sent events, or over a WebSocket"),
         (name = "env-vars", description = "Environment variables and secrets of a service, sealed at rest"),
         (name = "domains", description = "Custom and platform domains of a service, verified by a DNS TXT record"),
         (name = "activity", description = "The audit log of what you can see"),

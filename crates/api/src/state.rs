@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use switchyard_core::ControlPlane;
+use tokio_util::sync::CancellationToken;
 
 use crate::{HttpConfig, MetricsSource, health::HealthReader, metrics::Metrics};
 
@@ -14,6 +15,9 @@ pub struct ApiState {
     pub(crate) metrics: Arc<Metrics>,
     /// Metrics of an in-process worker (`switchyard dev`), appended to `/metrics`.
     pub(crate) extra_metrics: Option<MetricsSource>,
+    /// Cancelled when the server starts shutting down: log streams end, so draining does not
+    /// wait for them.
+    pub(crate) shutdown: CancellationToken,
 }
 
 impl ApiState {
@@ -24,7 +28,15 @@ impl ApiState {
             health,
             metrics: Arc::new(Metrics::new()),
             extra_metrics: None,
+            shutdown: CancellationToken::new(),
         }
+    }
+
+    /// Ends long-lived responses (log streams) when `shutdown` is cancelled.
+    #[must_use]
+    pub fn with_shutdown(mut self, shutdown: CancellationToken) -> Self {
+        self.shutdown = shutdown;
+        self
     }
 
     /// Appends `source` (an in-process worker's metrics) to `/metrics`.

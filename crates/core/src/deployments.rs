@@ -282,7 +282,7 @@ impl ControlPlane {
     }
 
     /// Deployment `id` and its service, if `principal` may do `need` in its environment.
-    async fn deployment_authorized(
+    pub(crate) async fn deployment_authorized(
         &self,
         conn: &mut switchyard_db::PgConnection,
         principal: &Principal,

@@ -28,6 +28,7 @@ mod external;
 mod github;
 mod idempotency;
 mod invitations;
+mod logs;
 mod oidc;
 pub mod page;
 mod policy;
@@ -74,6 +75,10 @@ pub use env_vars::{EffectiveVar, EnvVar};
 pub use github::{DeliveryOutcome, DeliveryRow};
 pub use idempotency::{Claim, IDEMPOTENCY_TTL, IdempotentRequest, KeptResponse, Outcome};
 pub use invitations::{CreatedInvitation, INVITATION_TOKEN_PREFIX, INVITATION_TTL, NewInvitation};
+pub use logs::{
+    DEFAULT_LOG_ENVIRONMENT, DEFAULT_LOG_LINES, DeploymentLogs, FollowedLogs, MAX_LOG_LINES,
+    log_lines,
+};
 pub use oidc::{BrowserLogin, LoginCallback, LoginRedirect, state_ttl};
 pub use page::{Page, PageRequest};
 pub use policy::{Authorized, Need};
@@ -90,6 +95,7 @@ pub use switchyard_db::repo::{
     invitations::InvitationRow,
     teams::{MemberRow, TeamRow},
 };
+pub use switchyard_k8s::cluster::{LogEvent, LogFollow, LogLine, LogOptions};
 pub use teams::{NewTeam, TeamUpdate, parse_team_role, team_version};
 pub use usage::USAGE_TOPIC;
 pub use usage_jobs::{BillingDispatch, Reconciled};

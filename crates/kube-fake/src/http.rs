@@ -17,7 +17,7 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    Shared, Write,
+    Shared, Write, follow,
     resources::{Resource, by_plural},
     store::{Failure, Selector, Store, fail, key, text},
 };
@@ -64,12 +64,35 @@ pub(crate) async fn handle(
             404,
             "the server could not find the requested resource",
         )),
-        Some(route) => dispatch(&mut state.store, &method, &route, &query, &headers, &body),
+        Some(route) if followed_log(&method, &route, &query) => {
+            let namespace = route.namespace.unwrap_or_default();
+            let pod = route.name.unwrap_or_default();
+            logs(&state.store, &namespace, &pod, &query).map(|first| {
+                drop(state);
+                follow::response(Arc::clone(&shared), namespace, pod, first, &query)
+            })
+        }
+        Some(route) => {
+            let result = dispatch(&mut state.store, &method, &route, &query, &headers, &body);
+            drop(state);
+            if method != Method::GET {
+                shared.changed();
+            }
+            result
+        }
     };
     match result {
         Ok(response) => response,
         Err(failure) => status(&failure),
     }
+}
+
+/// `GET …/pods/<name>/log?follow=true`.
+fn followed_log(method: &Method, route: &Route, query: &BTreeMap<String, String>) -> bool {
+    method == Method::GET
+        && route.resource.kind == "Pod"
+        && route.subresource.as_deref() == Some("log")
+        && query.get("follow").is_some_and(|f| f == "true")
 }
 
 /// `/version`: the server a health probe reads.
@@ -119,6 +142,7 @@ fn dispatch(
             .ok_or_else(|| not_found(resource, name)),
         (&Method::GET, Some(name), Some("log")) if resource.kind == "Pod" => {
             logs(store, namespace, name, query)
+                .map(|text| ([(header::CONTENT_TYPE, "text/plain")], text.tail).into_response())
         }
         (method, name, subresource) => Err(fail(
             if matches!(*method, Method::GET | Method::PATCH | Method::DELETE) {
@@ -239,12 +263,19 @@ fn apply(
     Ok(json_response(code, object))
 }
 
+/// What a pod's `log` read answers at first: the last `tailLines` lines (all by default),
+/// stamped when `timestamps=true`, and how much of the stored text that covers.
+pub(crate) struct FirstRead {
+    pub(crate) tail: String,
+    pub(crate) offset: usize,
+}
+
 fn logs(
     store: &Store,
     namespace: &str,
     pod: &str,
     query: &BTreeMap<String, String>,
-) -> Result<Response, Failure> {
+) -> Result<FirstRead, Failure> {
     let pods = by_plural("v1", "pods").ok_or_else(|| fail(500, "no Pod kind"))?;
     let object = store
         .objects
@@ -271,11 +302,14 @@ fn logs(
         .and_then(|n| n.parse::<usize>().ok())
         .unwrap_or(lines.len())
         .min(lines.len());
-    let mut out = lines[lines.len() - tail..].join("\n");
-    if !out.is_empty() {
-        out.push('\n');
+    let mut out = String::new();
+    for line in &lines[lines.len() - tail..] {
+        out.push_str(&follow::stamped(line, query));
     }
-    Ok(([(header::CONTENT_TYPE, "text/plain")], out).into_response())
+    Ok(FirstRead {
+        tail: out,
+        offset: text.len(),
+    })
 }
 
 /// `/api/v1/...` or `/apis/<group>/<version>/...`, then `[namespaces/<ns>/]<plural>[/<name>[/<sub>]]`.

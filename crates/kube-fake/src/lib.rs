@@ -1,11 +1,12 @@
 //! An in-memory Kubernetes API server on a loopback port, for tests: the real `kube::Client`
 //! (through `switchyard_k8s::cluster::Cluster::for_url`) talks HTTP to it. It implements what
 //! the cluster layer uses — GET, LIST with equality label selectors, server-side apply PATCH,
-//! DELETE (a Namespace takes its contents), a Pod's `log`, `/version` — answers errors with the API
-//! server's `Status` bodies, checks applied objects against the typed Kubernetes structs, and
-//! refuses anything else with 405/501. Tests seed and inspect it through `FakeApiServer`.
-//! A dev-dependency only.
+//! DELETE (a Namespace takes its contents), a Pod's `log` (with `follow=true`, a stream of the
+//! lines appended later), `/version` — answers errors with the API server's `Status` bodies,
+//! checks applied objects against the typed Kubernetes structs, and refuses anything else with
+//! 405/501. Tests seed and inspect it through `FakeApiServer`. A dev-dependency only.
 
+mod follow;
 mod http;
 mod resources;
 mod store;
@@ -17,7 +18,9 @@ use std::{
 
 use axum::Router;
 use serde_json::{Value, json};
-use tokio::task::JoinHandle;
+use tokio::{sync::watch, task::JoinHandle};
+
+pub use follow::TIMESTAMP as LOG_TIMESTAMP;
 
 use crate::{resources::by_kind, store::Store};
 
@@ -43,6 +46,16 @@ pub struct FakeApiServer {
 
 pub(crate) struct Shared {
     pub(crate) state: Mutex<Inner>,
+    /// Bumped after every change (a write, new log text, the server stopping), so followed
+    /// logs look again.
+    pub(crate) changes: watch::Sender<u64>,
+}
+
+impl Shared {
+    /// Wakes every followed log.
+    pub(crate) fn changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
 }
 
 #[derive(Default)]
@@ -51,6 +64,8 @@ pub(crate) struct Inner {
     pub(crate) writes: Vec<Write>,
     /// `(requests left to fail, status code)`.
     pub(crate) failures: Option<(u32, u16)>,
+    /// Set when the `FakeApiServer` is dropped: followed logs end.
+    pub(crate) stopped: bool,
 }
 
 impl FakeApiServer {
@@ -67,6 +82,7 @@ impl FakeApiServer {
         };
         let shared = Arc::new(Shared {
             state: Mutex::new(Inner::default()),
+            changes: watch::Sender::new(0),
         });
         let app = Router::new()
             .fallback(http::handle)
@@ -120,16 +136,20 @@ impl FakeApiServer {
         let namespace = store::text(&object, "/metadata/namespace");
         let resource = known(&kind);
         self.lock().store.insert(&resource, &namespace, object);
+        self.shared.changed();
     }
 
-    /// Deletes an object as another client would (a pod gone, a Deployment removed by hand);
-    /// true when it existed.
+    /// Deletes an object as another client would (a Namespace takes its contents); a deleted
+    /// Pod's followed logs end. `false` when there was no such object.
     pub fn delete(&self, kind: &str, namespace: &str, name: &str) -> bool {
         let resource = known(kind);
-        self.lock()
+        let removed = self
+            .lock()
             .store
             .delete(&resource, namespace, name)
-            .is_some()
+            .is_some();
+        self.shared.changed();
+        removed
     }
 
     /// Replaces the `status` of an existing object, as its controller would.
@@ -161,6 +181,19 @@ impl FakeApiServer {
             .store
             .logs
             .insert((namespace.to_owned(), pod.to_owned()), text.to_owned());
+        self.shared.changed();
+    }
+
+    /// Appends `text` (whole lines ending in `\n`) to a pod's log, as its container writing
+    /// more: a follower receives it.
+    pub fn append_logs(&self, namespace: &str, pod: &str, text: &str) {
+        self.lock()
+            .store
+            .logs
+            .entry((namespace.to_owned(), pod.to_owned()))
+            .or_default()
+            .push_str(text);
+        self.shared.changed();
     }
 
     /// Answers the next `n` requests (reads and writes alike) with `status_code` and a `Status`
@@ -179,6 +212,8 @@ impl FakeApiServer {
 
 impl Drop for FakeApiServer {
     fn drop(&mut self) {
+        self.lock().stopped = true;
+        self.shared.changed();
         self.task.abort();
     }
 }

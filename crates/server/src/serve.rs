@@ -106,7 +106,7 @@ pub async fn spawn(
     if let Some(keys) = deps.envvar_keys {
         cp = cp.with_envvar_keys(keys);
     }
-    let mut state = ApiState::new(deps.http, health, cp);
+    let mut state = ApiState::new(deps.http, health, cp).with_shutdown(shutdown.child_token());
     if let Some(extra) = deps.extra_metrics {
         state = state.with_extra_metrics(extra);
     }

@@ -1,17 +1,20 @@
-//! Extractors: `Caller` (the authenticated principal), and `Json`, `Path`, `Query` whose rejections
-//! use the error body, so a malformed body or parameter gets a problem+json 4xx, never axum's
+//! Extractors: `Caller` (the authenticated principal), `Upgrade` and `AllowedOrigin` (of
+//! WebSocket routes), and `Json`, `Path`, `Query` whose rejections use the error body, so a malformed body or parameter gets a problem+json 4xx, never axum's
 //! plain-text rejection.
 
 mod etag;
 mod principal;
+mod websocket;
 
 pub use etag::{IfMatch, etag};
 pub use principal::Caller;
 pub(crate) use principal::{Authenticated, bearer};
+pub(crate) use websocket::{AllowedOrigin, Upgrade};
 
 use axum::extract::{
     FromRequest, FromRequestParts,
     rejection::{JsonRejection, PathRejection, QueryRejection},
+    ws::rejection::WebSocketUpgradeRejection,
 };
 
 use crate::error::ApiError;
@@ -57,6 +60,15 @@ impl From<PathRejection> for ApiError {
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
+        Self::Rejected {
+            status: r.status(),
+            message: r.body_text(),
+        }
+    }
+}
+
+impl From<WebSocketUpgradeRejection> for ApiError {
+    fn from(r: WebSocketUpgradeRejection) -> Self {
         Self::Rejected {
             status: r.status(),
             message: r.body_text(),

@@ -39,10 +39,9 @@ pub(crate) fn bearer(parts: &Parts) -> Option<String> {
     if !websocket {
         return None;
     }
-    parts.uri.query()?.split('&').find_map(|pair| {
-        let (key, value) = pair.split_once('=')?;
-        (key == "token" && !value.is_empty()).then(|| value.to_owned())
-    })
+    form_urlencoded::parse(parts.uri.query()?.as_bytes())
+        .find(|(key, value)| key == "token" && !value.is_empty())
+        .map(|(_, value)| value.into_owned())
 }
 
 impl FromRequestParts<ApiState> for Caller {
@@ -122,6 +121,19 @@ mod tests {
         assert_eq!(
             bearer(&parts("/x?a=1&token=abc", &[("upgrade", "websocket")])).as_deref(),
             Some("abc")
+        );
+        assert_eq!(
+            bearer(&parts(
+                "/x?token=a%2Bb%3D&lines=5",
+                &[("upgrade", "websocket")]
+            ))
+            .as_deref(),
+            Some("a+b="),
+            "percent-encoded as URLSearchParams sends it"
+        );
+        assert_eq!(
+            bearer(&parts("/x?token=", &[("upgrade", "websocket")])),
+            None
         );
     }
 }

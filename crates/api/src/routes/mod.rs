@@ -9,6 +9,7 @@ mod domains;
 mod env_vars;
 mod github;
 mod health;
+mod logs;
 mod metrics;
 mod paging;
 mod projects;
@@ -84,6 +85,9 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(deployments::handlers::deployment_view))
         .routes(routes!(deployments::handlers::rollback))
         .routes(routes!(deployments::plan::drift))
+        .routes(routes!(logs::handlers::deployment_logs))
+        .routes(routes!(logs::websocket::deployment_log_stream))
+        .routes(routes!(logs::websocket::service_log_stream))
         .routes(routes!(github::handlers::github_webhook))
         .routes(routes!(github::handlers::github_deliveries))
         .routes(routes!(github::handlers::services_of_repo))

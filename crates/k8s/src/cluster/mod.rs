@@ -1,12 +1,14 @@
 //! The cluster I/O of a deployment (DESIGN.md §11): server-side apply of what `render` produced
 //! under one field manager, pruning by label, the live objects for `drift`, the rollout's state
-//! (`observe`, classified by the pure `classify`), namespace deletion and pod logs. The only
+//! (`observe`, classified by the pure `classify`), namespace deletion and pod logs (read once or
+//! followed). The only
 //! module of this crate that talks to an API server; its pure parts (`contains`, `classify`)
 //! are unit-tested, the rest runs against `switchyard-kube-fake` in `tests/cluster/`.
 
 mod apply;
 mod contains;
 mod error;
+mod logs;
 mod plan;
 mod read;
 mod reader;
@@ -24,6 +26,7 @@ use kube::{
 pub use apply::ApplyReport;
 pub use contains::contains;
 pub use error::ClusterError;
+pub use logs::{LogEvent, LogFollow, LogLine, LogOptions, LogSource};
 pub use plan::{Change, Ownership, Plan, Planned, change, plan};
 pub use read::NamespaceRemoval;
 pub use reader::ClusterReader;
@@ -41,6 +44,9 @@ const READ_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Clone)]
 pub struct Cluster {
     client: Client,
+    /// The same server without the read timeout, for followed logs (a quiet pod may write
+    /// nothing for longer than any timeout).
+    streams: Client,
 }
 
 impl Cluster {
@@ -63,9 +69,13 @@ impl Cluster {
         Self::from_config(config)
     }
 
-    /// Wraps a client built elsewhere (its retry and timeout settings are kept).
+    /// Wraps a client built elsewhere (its retry and timeout settings are kept, for followed
+    /// logs too).
     pub fn from_client(client: Client) -> Self {
-        Self { client }
+        Self {
+            streams: client.clone(),
+            client,
+        }
     }
 
     /// Plain HTTP to `url` without authentication: a fake or test API server. Must run inside a
@@ -77,10 +87,13 @@ impl Cluster {
 
     fn from_config(mut config: Config) -> Result<Self, ClusterError> {
         config.default_retry = false;
+        let mut streams = config.clone();
+        streams.read_timeout = None;
         config.read_timeout = Some(READ_TIMEOUT);
-        Client::try_from(config)
-            .map(Self::from_client)
-            .map_err(config_error)
+        Ok(Self {
+            client: Client::try_from(config).map_err(config_error)?,
+            streams: Client::try_from(streams).map_err(config_error)?,
+        })
     }
 
     /// The dynamic API of `kind`, in `namespace` when the kind is namespaced.

@@ -1,9 +1,5 @@
-//! Reading a service's state back: the rollout of a deployment (`observe`), its pods' logs
-//! (`pod_logs`); and removing an environment (`delete_namespace`).
-
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, LogParams};
-use serde_json::Value;
+//! Reading a service's state back: the rollout of a deployment (`observe`); and removing an
+//! environment (`delete_namespace`). Pod logs are in `logs`.
 
 use super::{Cluster, ClusterError, Rollout, apply::known, classify};
 use crate::labels::{APP_LABEL, DEPLOYMENT_LABEL, MANAGED_BY, SERVICE_LABEL};
@@ -63,73 +59,4 @@ impl Cluster {
         self.delete(resource, namespace, namespace).await?;
         Ok(NamespaceRemoval::Deleted)
     }
-
-    /// The last `lines` log lines of each pod labelled `enclii.dev/service=<service>`, oldest
-    /// pod first, each pod's lines in order. With several pods every line is prefixed by
-    /// `[<pod>] `. A pod whose container cannot give logs (still waiting for its image, say)
-    /// gets one line saying why instead of failing the whole call.
-    pub async fn pod_logs(
-        &self,
-        namespace: &str,
-        service: &str,
-        lines: u32,
-    ) -> Result<String, ClusterError> {
-        let mut pods = self
-            .list(
-                known("v1", "Pod")?,
-                namespace,
-                &format!("{SERVICE_LABEL}={service}"),
-            )
-            .await?;
-        pods.sort_by_key(|pod| {
-            (
-                text(pod, "/metadata/creationTimestamp"),
-                text(pod, "/metadata/name"),
-            )
-        });
-        let api: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
-        let several = pods.len() > 1;
-        let mut out = String::new();
-        for pod in &pods {
-            let name = text(pod, "/metadata/name");
-            let params = LogParams {
-                container: container(pod, service),
-                tail_lines: Some(i64::from(lines)),
-                ..LogParams::default()
-            };
-            let logs = match api.logs(&name, &params).await {
-                Ok(logs) => logs,
-                Err(e) => match ClusterError::from_kube(format!("logs of pod {name}"), e) {
-                    ClusterError::Rejected { message, .. } => format!("(no logs: {message})\n"),
-                    other => return Err(other),
-                },
-            };
-            for line in logs.lines() {
-                if several {
-                    out.push_str(&format!("[{name}] "));
-                }
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// The container to read: none (the only one) unless the pod has several, then the one named
-/// after the service.
-fn container(pod: &Value, service: &str) -> Option<String> {
-    let several = pod
-        .pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .is_some_and(|c| c.len() > 1);
-    several.then(|| service.to_owned())
-}
-
-fn text(value: &Value, pointer: &str) -> String {
-    value
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
 }

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::{Cluster, ClusterError};
+use super::{Cluster, ClusterError, LogFollow, LogOptions, LogSource};
 
 /// Reads a cluster; cannot change it. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -34,11 +34,19 @@ impl ClusterReader {
     /// See [`Cluster::pod_logs`].
     pub async fn pod_logs(
         &self,
-        namespace: &str,
-        service: &str,
-        lines: u32,
+        source: &LogSource,
+        options: LogOptions,
     ) -> Result<String, ClusterError> {
-        self.cluster.pod_logs(namespace, service, lines).await
+        self.cluster.pod_logs(source, options).await
+    }
+
+    /// See [`Cluster::follow_logs`].
+    pub async fn follow_logs(
+        &self,
+        source: &LogSource,
+        options: LogOptions,
+    ) -> Result<LogFollow, ClusterError> {
+        self.cluster.follow_logs(source, options).await
     }
 
     /// The API server's version (`/version`), e.g. `v1.33.9+k3s1`: the health probe.

@@ -1,13 +1,18 @@
 //! Tests of `switchyard_k8s::cluster` through the real `kube::Client` against
 //! `switchyard-kube-fake`, an HTTP-level fake API server: apply and its "no write when nothing
-//! changed" rule, adoption, the opt-out annotation, pruning, rollout observation, errors, logs.
+//! changed" rule, adoption, the opt-out annotation, pruning, rollout observation, errors, logs (read and followed).
 
-#![expect(clippy::unwrap_used, reason = "test helpers fail the test loudly")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail the test loudly"
+)]
 
 mod apply;
 mod errors;
 #[path = "../render/fixtures.rs"]
 mod fixtures;
+mod follow;
 mod logs;
 mod observe;
 mod prune;

@@ -56,6 +56,18 @@ pub fn report(config: &Config, vars: &BTreeMap<String, String>) -> (String, Vec<
         .collect();
     line("ENCLII_ALLOWED_ORIGINS", origins.join(","));
     line(
+        "ENCLII_WEBSOCKET_ALLOWED_ORIGINS",
+        config.http.websocket_origins.as_ref().map_or_else(
+            || "(not set: the CORS origins)".to_owned(),
+            |list| {
+                list.iter()
+                    .filter_map(|o| o.to_str().ok())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            },
+        ),
+    );
+    line(
         "ENCLII_MAX_REQUEST_SIZE_BYTES",
         config.http.body_limit_bytes.to_string(),
     );

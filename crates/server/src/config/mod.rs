@@ -3,7 +3,6 @@
 
 use std::{collections::BTreeMap, fmt, time::Duration};
 
-use http::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use switchyard_api::HttpConfig;
 use switchyard_db::DbConfig;
@@ -15,6 +14,7 @@ mod builds;
 mod deploys;
 mod domains;
 mod oidc;
+mod origins;
 mod secrets;
 mod worker;
 
@@ -46,6 +46,7 @@ pub const KNOWN_VARS: &[&str] = &[
     "ENCLII_REDIS_PASSWORD",
     "ENCLII_REDIS_KEY_PREFIX",
     "ENCLII_ALLOWED_ORIGINS",
+    "ENCLII_WEBSOCKET_ALLOWED_ORIGINS",
     "ENCLII_MAX_REQUEST_SIZE_BYTES",
     "ENCLII_REQUEST_TIMEOUT_SECS",
     "ENCLII_SHUTDOWN_TIMEOUT_SECS",
@@ -108,10 +109,6 @@ pub const KNOWN_VARS: &[&str] = &[
     "ENCLII_WAYBILL_API_KEY",
     "ENCLII_WAYBILL_API_KEY_FILE",
 ];
-
-/// The original's CORS defaults: the UI's development origins.
-const DEFAULT_ORIGINS: &str = "http://localhost:3000,http://127.0.0.1:3000,http://localhost:8030,\
-http://127.0.0.1:8030,http://localhost:8080,http://127.0.0.1:8080,http://localhost:8001,http://127.0.0.1:8001";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {
@@ -324,7 +321,8 @@ impl Config {
         });
         let http = HttpConfig {
             port,
-            allowed_origins: origins(&mut r),
+            allowed_origins: origins::cors(&mut r),
+            websocket_origins: origins::websocket(&mut r),
             body_limit_bytes: r.parse(
                 "ENCLII_MAX_REQUEST_SIZE_BYTES",
                 1024 * 1024,
@@ -416,30 +414,6 @@ fn environment(r: &mut Reader<'_>) -> Environment {
             Environment::Development
         }
     }
-}
-
-fn origins(r: &mut Reader<'_>) -> Vec<HeaderValue> {
-    let raw = r
-        .get("ENCLII_ALLOWED_ORIGINS")
-        .unwrap_or(DEFAULT_ORIGINS)
-        .to_owned();
-    raw.split(',')
-        .map(str::trim)
-        .filter(|o| !o.is_empty())
-        .filter_map(|origin| {
-            let valid = (origin.starts_with("http://") || origin.starts_with("https://"))
-                && !origin.ends_with('/');
-            match HeaderValue::from_str(origin) {
-                Ok(v) if valid => Some(v),
-                _ => {
-                    r.errors.push(format!(
-                        "ENCLII_ALLOWED_ORIGINS: {origin:?} is not an origin like https://app.enclii.dev"
-                    ));
-                    None
-                }
-            }
-        })
-        .collect()
 }
 
 fn trusted_proxies(r: &mut Reader<'_>) -> Vec<switchyard_api::IpNet> {

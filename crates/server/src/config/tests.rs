@@ -33,6 +33,29 @@ fn defaults_match_the_original() {
 }
 
 #[test]
+fn websocket_origins_default_to_the_cors_origins() {
+    let config = Config::from_vars(&vars(&[(
+        "ENCLII_ALLOWED_ORIGINS",
+        "https://app.enclii.dev",
+    )]))
+    .unwrap();
+    assert_eq!(config.http.websocket_origins, None);
+    assert_eq!(config.http.websocket_origins(), ["https://app.enclii.dev"]);
+    let config = Config::from_vars(&vars(&[
+        ("ENCLII_ALLOWED_ORIGINS", "https://app.enclii.dev"),
+        (
+            "ENCLII_WEBSOCKET_ALLOWED_ORIGINS",
+            "https://logs.enclii.dev, http://localhost:3000",
+        ),
+    ]))
+    .unwrap();
+    assert_eq!(
+        config.http.websocket_origins(),
+        ["https://logs.enclii.dev", "http://localhost:3000"]
+    );
+}
+
+#[test]
 fn db_url_alias_of_old_manifests_is_honoured() {
     let config =
         Config::from_vars(&vars(&[("ENCLII_DB_URL", "postgres://u:p@db/enclii")])).unwrap();
@@ -91,6 +114,7 @@ fn each_invalid_value_is_reported_with_its_variable() {
         ("ENCLII_REDIS_URL", "http://x"),
         ("ENCLII_ALLOWED_ORIGINS", "app.enclii.dev"),
         ("ENCLII_ALLOWED_ORIGINS", "https://app.enclii.dev/"),
+        ("ENCLII_WEBSOCKET_ALLOWED_ORIGINS", "wss://app.enclii.dev"),
         ("ENCLII_MAX_REQUEST_SIZE_BYTES", "1MB"),
         ("ENCLII_REQUEST_TIMEOUT_SECS", "-1"),
         ("ENCLII_HSTS_ENABLED", "yes"),
