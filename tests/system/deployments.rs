@@ -48,6 +48,18 @@ pub(crate) async fn worker_for(
     target: DeployTarget,
     settings: ReconcileSettings,
 ) -> Worker {
+    let redis = redis(switchyard_testkit::services().await.redis_url.clone());
+    worker_on(app, redis, target, settings, quick_settings())
+}
+
+/// A worker like [`worker_for`]'s on `redis` (replicas share one) with `worker` settings.
+pub(crate) fn worker_on(
+    app: &TestApp,
+    redis: switchyard_queue::Redis,
+    target: DeployTarget,
+    settings: ReconcileSettings,
+    worker: switchyard_worker::WorkerSettings,
+) -> Worker {
     let job = DeploymentsJob::new(
         DeploymentDispatch::new(
             app.db.pool.clone(),
@@ -59,8 +71,7 @@ pub(crate) async fn worker_for(
         target.clone(),
         settings,
     );
-    let redis = redis(switchyard_testkit::services().await.redis_url.clone());
-    Worker::new(app.db.pool.clone(), redis, quick_settings())
+    Worker::new(app.db.pool.clone(), redis, worker)
         .with_job(Arc::new(job))
         .with_job(Arc::new(ServiceCleanup::new(target.clone())))
         .with_job(Arc::new(ProjectCleanup::new(target)))

@@ -46,6 +46,7 @@ mod openapi;
 mod projects;
 mod rate_limits;
 mod reconcile;
+mod reconcile_chaos;
 mod refresh;
 mod roundhouse;
 mod services;

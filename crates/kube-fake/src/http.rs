@@ -56,6 +56,13 @@ pub(crate) async fn handle(
         let code = *code;
         return status(&fail(code, format!("simulated outage ({code})")));
     }
+    if let Some((every, code, seen)) = state.periodic.as_mut().filter(|_| method != Method::GET) {
+        *seen += 1;
+        if *seen % *every == 0 {
+            let code = *code;
+            return status(&fail(code, format!("simulated failure ({code})")));
+        }
+    }
     if method == Method::GET && path == "/version" {
         return json_response(200, version());
     }

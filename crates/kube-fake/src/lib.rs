@@ -64,6 +64,8 @@ pub(crate) struct Inner {
     pub(crate) writes: Vec<Write>,
     /// `(requests left to fail, status code)`.
     pub(crate) failures: Option<(u32, u16)>,
+    /// `(every how many writes one fails, status code, writes counted)`.
+    pub(crate) periodic: Option<(u32, u16, u32)>,
     /// Set when the `FakeApiServer` is dropped: followed logs end.
     pub(crate) stopped: bool,
 }
@@ -200,6 +202,12 @@ impl FakeApiServer {
     /// body, as an API server that is restarting or overloaded would.
     pub fn fail_next(&self, n: u32, status_code: u16) {
         self.lock().failures = Some((n, status_code));
+    }
+
+    /// From now on answers every `every`-th write (apply or delete) with `status_code`, e.g.
+    /// `(10, 409)`: one write in ten conflicts with another writer. `every` 0 stops it.
+    pub fn fail_writes_every(&self, every: u32, status_code: u16) {
+        self.lock().periodic = (every > 0).then_some((every, status_code, 0));
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

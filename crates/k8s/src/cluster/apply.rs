@@ -16,6 +16,12 @@ use crate::{
     prune_candidates, reconcile_disabled,
 };
 
+/// How many times one object's apply is tried when the API server answers 409 Conflict (a
+/// race with another writer), before the conflict fails the step and the job retries it.
+const CONFLICT_ATTEMPTS: u32 = 4;
+/// The pause before the second try; the third waits twice as long, and so on.
+const CONFLICT_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// What `apply` did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApplyReport {
@@ -175,12 +181,28 @@ impl Cluster {
         object: &Object,
     ) -> Result<(), ClusterError> {
         let params = PatchParams::apply(FIELD_MANAGER).force();
-        self.api(kind, namespace)
-            .patch(&object.name, &params, &Patch::Apply(&object.body))
-            .await
-            .map_err(|e| {
-                ClusterError::from_kube(format!("apply {} {}", object.kind, object.name), e)
-            })?;
+        let api = self.api(kind, namespace);
+        let mut attempt = 1;
+        loop {
+            match api
+                .patch(&object.name, &params, &Patch::Apply(&object.body))
+                .await
+            {
+                Ok(_) => break,
+                // A race with another writer: the same forced apply succeeds once it is done.
+                Err(kube::Error::Api(status))
+                    if status.code == 409 && attempt < CONFLICT_ATTEMPTS =>
+                {
+                    tracing::debug!(k8s.namespace = %namespace, attempt, "conflict applying {} {}; again", object.kind, object.name);
+                    tokio::time::sleep(CONFLICT_PAUSE * attempt).await;
+                    attempt += 1;
+                }
+                Err(e) => {
+                    let action = format!("apply {} {}", object.kind, object.name);
+                    return Err(ClusterError::from_kube(action, e));
+                }
+            }
+        }
         tracing::debug!(k8s.namespace = %namespace, "applied {} {}", object.kind, object.name);
         Ok(())
     }

@@ -55,9 +55,12 @@ impl ClusterError {
     }
 }
 
-/// 5xx, 429 Too Many Requests, 408 Request Timeout; 0 when the server sent no code.
+/// 5xx, 429 Too Many Requests, 408 Request Timeout, 409 Conflict; 0 when the server sent no
+/// code. A conflict is a race with another writer (an object modified or being deleted
+/// meanwhile): our applies are forced and carry no resource version, so the same request
+/// succeeds once the other write is done. One that never does runs out of attempts.
 fn retryable_code(code: u16) -> bool {
-    code == 0 || code == 408 || code == 429 || code >= 500
+    code == 0 || code == 408 || code == 409 || code == 429 || code >= 500
 }
 
 #[cfg(test)]
@@ -76,7 +79,7 @@ mod tests {
 
     #[test]
     fn status_codes_decide_retrying() {
-        for code in [500, 502, 503, 504, 429, 408] {
+        for code in [500, 502, 503, 504, 429, 409, 408] {
             let error = ClusterError::from_kube("apply", api(code, "ServiceUnavailable"));
             assert!(error.is_retryable(), "{code}: {error}");
         }
@@ -84,7 +87,6 @@ mod tests {
             (400, "BadRequest"),
             (403, "Forbidden"),
             (404, "NotFound"),
-            (409, "Conflict"),
             (422, "Invalid"),
         ] {
             let error = ClusterError::from_kube("apply Deployment web", api(code, reason));
