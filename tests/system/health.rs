@@ -133,6 +133,10 @@ async fn a_cluster_that_stops_answering_degrades_health_and_render_mode_says_so(
         "{body}"
     );
     assert_eq!(body["status"], "healthy", "{body}");
+    assert!(
+        body["components"]["kubernetes"]["error"].is_null(),
+        "render mode is no error: {body}"
+    );
 }
 
 async fn wait_for_status(

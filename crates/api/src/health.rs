@@ -230,14 +230,12 @@ async fn probe(probes: &HealthProbes) -> HealthSnapshot {
 async fn probe_cluster(probes: &HealthProbes) -> ComponentHealth {
     let reader = match &probes.cluster {
         ClusterView::Cluster(reader) => reader,
-        ClusterView::Render { dir } => {
+        // Not a failure: deployments are written as files (DESIGN.md §4).
+        ClusterView::Render { .. } => {
             return ComponentHealth {
                 status: "render",
                 latency_ms: None,
-                error: Some(format!(
-                    "no cluster: deployments are rendered to {}",
-                    dir.join("manifests").display()
-                )),
+                error: None,
             };
         }
         ClusterView::Unconfigured => {
