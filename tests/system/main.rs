@@ -54,4 +54,5 @@ mod support;
 mod team_support;
 mod teams;
 mod tenancy;
+mod tenancy_routes;
 mod tokens;
