@@ -104,18 +104,21 @@ async fn exactly_one_replica_leads_and_another_takes_over_when_it_dies() {
     follower.abort();
 }
 
-#[tokio::test]
-async fn the_status_sync_notices_a_crash_loop_after_the_rollout_and_the_recovery() {
-    let app = TestApp::spawn().await;
-    let fake = FakeApiServer::start().await;
-    let (owner, id) = service(&app).await;
+/// A worker with a fast status sync on `fake`, and the service's first release rolled out
+/// there (one pod ready): the deployment's id and the worker's shutdown.
+async fn synced_rollout(
+    app: &TestApp,
+    fake: &FakeApiServer,
+    owner: &str,
+    id: &str,
+) -> (String, CancellationToken) {
     let cluster = Cluster::for_url(fake.url()).unwrap();
     let settings = ReconcileSettings {
         poll: Duration::from_millis(50),
         auto_rollback: AutoRollback::Never,
         ..ReconcileSettings::default()
     };
-    let worker = worker_for(&app, DeployTarget::Cluster(cluster.clone()), settings)
+    let worker = worker_for(app, DeployTarget::Cluster(cluster.clone()), settings)
         .await
         .with_status_sync(StatusSync {
             dispatch: DeploymentDispatch::new(app.db.pool.clone(), None),
@@ -124,9 +127,18 @@ async fn the_status_sync_notices_a_crash_loop_after_the_rollout_and_the_recovery
         });
     let shutdown = CancellationToken::new();
     tokio::spawn(worker.run(shutdown.clone()));
-    let (_, d1) = shipped(&app, &owner, &id, "1111111a").await;
-    eventually("rolling out", || phase_is(&app, &owner, &d1, "rolling_out")).await;
-    report_ready(&fake, 1, 1);
+    let (_, d1) = shipped(app, owner, id, "1111111a").await;
+    eventually("rolling out", || phase_is(app, owner, &d1, "rolling_out")).await;
+    report_ready(fake, 1, 1);
+    (d1, shutdown)
+}
+
+#[tokio::test]
+async fn the_status_sync_notices_a_crash_loop_after_the_rollout_and_the_recovery() {
+    let app = TestApp::spawn().await;
+    let fake = FakeApiServer::start().await;
+    let (owner, id) = service(&app).await;
+    let (d1, shutdown) = synced_rollout(&app, &fake, &owner, &id).await;
     eventually("running and healthy", || async {
         let d = deployment(&app, &owner, &d1).await;
         d["phase"] == "running" && d["health"] == "healthy"
@@ -174,5 +186,45 @@ async fn the_status_sync_notices_a_crash_loop_after_the_rollout_and_the_recovery
         d["health"] == "healthy" && d["reason"].is_null()
     })
     .await;
+    shutdown.cancel();
+}
+
+#[tokio::test]
+async fn an_autoscaled_deployment_is_billed_at_the_replicas_its_autoscaler_runs() {
+    let app = TestApp::spawn().await;
+    let fake = FakeApiServer::start().await;
+    let (owner, id) = service(&app).await;
+    crate::support::expect(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("/v1/services/{id}"),
+        &owner,
+        Some(json!({"autoscaling": {"min_replicas": 1, "max_replicas": 5}})),
+        reqwest::StatusCode::OK,
+    )
+    .await;
+    let (d1, shutdown) = synced_rollout(&app, &fake, &owner, &id).await;
+    eventually("running", || phase_is(&app, &owner, &d1, "running")).await;
+
+    // The autoscaler raises the Deployment to 3 replicas, later lowers it to 2.
+    let scaled = || async {
+        crate::builds::outbox(&app, "usage")
+            .await
+            .into_iter()
+            .filter(|e| e["event_type"] == "deployment.scaled" && e["resource_id"] == d1.as_str())
+            .map(|e| e["metrics"]["replicas"].as_f64().unwrap_or_default())
+            .collect::<Vec<f64>>()
+    };
+    for replicas in [3, 2] {
+        let mut live = fake.get("Deployment", NS, "api").unwrap();
+        live["spec"]["replicas"] = json!(replicas);
+        fake.put_object(live);
+        report_ready(&fake, replicas, replicas);
+        eventually("the new count is billed", || async {
+            scaled().await.last() == Some(&f64::from(replicas))
+        })
+        .await;
+    }
+    assert_eq!(scaled().await, vec![3.0, 2.0], "one event per change");
     shutdown.cancel();
 }

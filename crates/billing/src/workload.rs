@@ -3,10 +3,10 @@
 //! from the service's spec when the deployment reaches `running` and kept on the deployment row,
 //! so its `deployment.stopped` event, however late, reports what was billed.
 //!
-//! An autoscaled service is billed at `autoscaling.min_replicas`, the floor its
-//! HorizontalPodAutoscaler always keeps: the deployment's own replica count is ignored by the
-//! cluster then, and replicas the autoscaler adds above the floor are not billed until a
-//! `deployment.scaled` producer reads them from the cluster (none exists yet).
+//! An autoscaled service starts billed at `autoscaling.min_replicas`, the floor its
+//! HorizontalPodAutoscaler always keeps (the deployment's own replica count is ignored by the
+//! cluster then); the worker's status sync bills the autoscaler's later choices with
+//! `deployment.scaled`.
 
 use serde::{Deserialize, Serialize};
 use switchyard_domain::ServiceSpec;

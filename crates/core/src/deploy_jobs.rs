@@ -113,16 +113,36 @@ impl DeploymentDispatch {
         deployments::running_page(&mut conn, after, limit).await
     }
 
-    /// Records what the cluster shows of running deployment `id` (health, ready pods, why it
-    /// is unhealthy); returns whether anything changed. A deployment no longer running is left
-    /// alone.
+    /// Records what the cluster shows of running deployment `row` (health, ready pods, why it
+    /// is unhealthy) and, when the autoscaler changed its replicas (`replicas`), bills the new
+    /// count (`deployment.scaled`), in one transaction; returns whether anything changed. A
+    /// deployment no longer running is left alone.
     pub async fn record_health(
         &self,
-        id: DeploymentId,
+        row: &deployments::RunningRow,
         seen: &deployments::Observed<'_>,
+        replicas: Option<u32>,
     ) -> Result<bool, Error> {
-        let mut conn = self.pool.acquire().await.map_err(db_unavailable)?;
-        deployments::set_health(&mut conn, id, seen).await
+        let id = DeploymentId::from_uuid(row.id);
+        let mut tx = self.pool.begin().await.map_err(db_unavailable)?;
+        let mut changed = deployments::set_health(&mut tx, id, seen).await?;
+        if let Some(replicas) = replicas
+            && let Some(deployment) = deployments::find(&mut tx, id)
+                .await?
+                .filter(|d| d.phase == DeploymentPhase::Running.as_str())
+        {
+            changed |= crate::usage::deployment_replicas(
+                &mut tx,
+                &deployment,
+                row.usage.as_ref(),
+                replicas,
+            )
+            .await?;
+        }
+        tx.commit()
+            .await
+            .map_err(|e| Error::internal("committing a deployment's health", e))?;
+        Ok(changed)
     }
 
     /// The janitor's sweep: deployments on their way that nobody looked at for `idle` (their

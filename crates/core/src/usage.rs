@@ -51,6 +51,48 @@ pub(crate) fn workload_of(
         .unwrap_or_else(|| Workload::from_spec(spec, replicas))
 }
 
+/// The cluster runs deployment `deployment` at `replicas` (the status sync read it): for an
+/// autoscaled service whose billed replicas differ, emits `deployment.scaled` and stores the
+/// new snapshot, in the caller's transaction. Never below `autoscaling.min_replicas`, the floor
+/// a deployment is billed at from its start. Returns whether it scaled.
+pub(crate) async fn deployment_replicas(
+    tx: &mut PgConnection,
+    deployment: &DeploymentRow,
+    usage: Option<&serde_json::Value>,
+    replicas: u32,
+) -> Result<bool, Error> {
+    let found = crate::services::load(tx, deployment.service_id(), false).await?;
+    let spec = &found.service.spec.0;
+    let Some(autoscaling) = spec.autoscaling.as_ref() else {
+        return Ok(false);
+    };
+    let billed = workload_of(usage, spec, deployment.replicas);
+    let replicas = replicas.max(autoscaling.min_replicas);
+    if billed.replicas == replicas {
+        return Ok(false);
+    }
+    let env = environments::find(tx, deployment.environment_id())
+        .await?
+        .ok_or_else(|| Error::internal("billing a deployment", "no environment"))?;
+    let scaled = Workload { replicas, ..billed };
+    let snapshot = serde_json::to_value(&scaled)
+        .map_err(|e| Error::internal("encoding a deployment's usage", e))?;
+    usage_checks::set_usage(tx, deployment.id(), &snapshot).await?;
+    let at = usage_checks::now(tx).await?;
+    let cause = format!("{replicas}@{}", at.unix_timestamp_nanos());
+    let name = format!("{}/{}", spec.name, env.name);
+    let event = UsageEvent::deployment_scaled(
+        found.project.id(),
+        deployment.id(),
+        &name,
+        &scaled,
+        at,
+        &cause,
+    );
+    record(tx, &event).await?;
+    Ok(true)
+}
+
 /// `deployment` just reached `running`, replacing `superseded`: stores what it is billed as
 /// and emits `deployment.started`, a `deployment.stopped` for the deployment it replaced
 /// (reason `rolled_back` or `superseded`), and `volume.*` for volumes that appeared, changed

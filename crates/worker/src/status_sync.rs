@@ -1,7 +1,8 @@
 //! Status sync: the leader reads, every `interval`, what the cluster shows of each running
 //! deployment and records it (`health`, `ready_replicas`, and why it is unhealthy), so
 //! `GET /v1/services/:id/status` notices a crash loop or a Deployment deleted by hand after the
-//! rollout ended. It only reads the cluster and never changes a deployment's phase.
+//! rollout ended, and bills an autoscaled service at the replicas its autoscaler chose
+//! (`deployment.scaled`). It only reads the cluster and never changes a deployment's phase.
 
 use std::time::Duration;
 
@@ -94,7 +95,13 @@ impl StatusSync {
             }
         };
         let seen = observed(&rollout);
-        let changed = self.dispatch.record_health(id, &seen).await?;
+        // The replicas the cluster runs (the autoscaler's choice for an autoscaled service).
+        let replicas = match rollout {
+            Rollout::Complete { replicas, .. } => Some(replicas),
+            Rollout::Progressing { desired, .. } => Some(desired),
+            Rollout::Failed { .. } | Rollout::Missing => None,
+        };
+        let changed = self.dispatch.record_health(row, &seen, replicas).await?;
         if changed {
             tracing::info!(
                 deployment.id = %id,

@@ -252,6 +252,8 @@ pub struct RunningRow {
     pub health: String,
     pub ready_replicas: i32,
     pub reason: Option<String>,
+    /// What it is billed as (null for deployments from before billing).
+    pub usage: Option<serde_json::Value>,
 }
 
 /// One page of running deployments, by id after `after`, that a cluster runs: not render
@@ -264,7 +266,7 @@ pub async fn running_page(
     sqlx::query_as!(
         RunningRow,
         r#"select d.id, e.kube_namespace as namespace, s.name as service, d.health,
-                  d.ready_replicas, d.reason
+                  d.ready_replicas, d.reason, d.usage
            from deployments d
            join environments e on e.id = d.environment_id
            join services s on s.id = d.service_id
