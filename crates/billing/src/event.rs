@@ -154,10 +154,7 @@ impl UsageEvent {
         w: &Workload,
         at: OffsetDateTime,
     ) -> Self {
-        let kind = EventType::DeploymentStarted;
-        let event_id = event_id(id.as_uuid(), kind, "");
-        let resource = ("deployment", id.as_uuid(), name);
-        Self::new(kind, event_id, project, resource, deployment_metrics(w), at)
+        Self::deployment(EventType::DeploymentStarted, "", (project, id, name), w, at)
     }
 
     /// `deployment.scaled`: deployment `id` now runs `w`; `cause` tells one scale from another
@@ -170,10 +167,13 @@ impl UsageEvent {
         at: OffsetDateTime,
         cause: &str,
     ) -> Self {
-        let kind = EventType::DeploymentScaled;
-        let event_id = event_id(id.as_uuid(), kind, cause);
-        let resource = ("deployment", id.as_uuid(), name);
-        Self::new(kind, event_id, project, resource, deployment_metrics(w), at)
+        Self::deployment(
+            EventType::DeploymentScaled,
+            cause,
+            (project, id, name),
+            w,
+            at,
+        )
     }
 
     /// `deployment.stopped`, with `reason` (`superseded`, `rolled_back`, `deleted`,
@@ -186,10 +186,22 @@ impl UsageEvent {
         at: OffsetDateTime,
         reason: &str,
     ) -> Self {
-        let kind = EventType::DeploymentStopped;
-        let event_id = event_id(id.as_uuid(), kind, "");
+        Self::deployment(EventType::DeploymentStopped, "", (project, id, name), w, at)
+            .reason(reason)
+    }
+
+    /// An event of `kind` about deployment `id` running `w`; `cause` tells two events of the
+    /// same kind apart (empty when there is one per deployment).
+    fn deployment(
+        kind: EventType,
+        cause: &str,
+        (project, id, name): (ProjectId, DeploymentId, &str),
+        w: &Workload,
+        at: OffsetDateTime,
+    ) -> Self {
+        let event_id = event_id(id.as_uuid(), kind, cause);
         let resource = ("deployment", id.as_uuid(), name);
-        Self::new(kind, event_id, project, resource, deployment_metrics(w), at).reason(reason)
+        Self::new(kind, event_id, project, resource, deployment_metrics(w), at)
     }
 
     /// `build.completed` of release `id`, which took `duration_secs`.
