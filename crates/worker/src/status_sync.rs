@@ -95,8 +95,9 @@ impl StatusSync {
             }
         };
         let seen = observed(&rollout);
-        // The replicas the cluster runs (the autoscaler's choice for an autoscaled service).
+        // The replicas the autoscaler chose, for an autoscaled service (billed when changed).
         let replicas = match rollout {
+            _ if !row.autoscaled => None,
             Rollout::Complete { replicas, .. } => Some(replicas),
             Rollout::Progressing { desired, .. } => Some(desired),
             Rollout::Failed { .. } | Rollout::Missing => None,

@@ -254,6 +254,8 @@ pub struct RunningRow {
     pub reason: Option<String>,
     /// What it is billed as (null for deployments from before billing).
     pub usage: Option<serde_json::Value>,
+    /// The service has `autoscaling`: its live replica count is billed.
+    pub autoscaled: bool,
 }
 
 /// One page of running deployments, by id after `after`, that a cluster runs: not render
@@ -266,7 +268,8 @@ pub async fn running_page(
     sqlx::query_as!(
         RunningRow,
         r#"select d.id, e.kube_namespace as namespace, s.name as service, d.health,
-                  d.ready_replicas, d.reason, d.usage
+                  d.ready_replicas, d.reason, d.usage,
+                  jsonb_typeof(s.spec -> 'autoscaling') = 'object' as "autoscaled!"
            from deployments d
            join environments e on e.id = d.environment_id
            join services s on s.id = d.service_id
